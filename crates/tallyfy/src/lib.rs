@@ -1,0 +1,104 @@
+//! Manage Tallyfy processes from Rust.
+//!
+//! Every operation of the Tallyfy process lifecycle (list, get, archive, restore and
+//! permanently delete processes; archive, restore and delete one-off tasks; delete tags)
+//! is a builder on [`Client`]. Finish it with [`.execute()`](Execute::execute) to get the
+//! decoded body or one [`Error`] type, whatever the operation.
+//!
+//! ```no_run
+//! use tallyfy::{Client, Error, Execute};
+//!
+//! # async fn demo() -> Result<(), Error> {
+//! let client = Client::new("my-token")?;
+//! let page = client.list_processes().org_id("org").archived("only").per_page(100).execute().await?;
+//! for run in page.data {
+//!     match client.permanently_delete_process().org_id("org").run_id(&run.id).execute().await {
+//!         Ok(()) => println!("deleted {}", run.id),
+//!         Err(e) if e.is_already_gone() => println!("{} was already gone", run.id),
+//!         Err(e) => eprintln!("{e}"),
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # What every request carries
+//! `Authorization: Bearer <token>` (the header is marked sensitive; the token is never
+//! in `Debug`, `Display`, errors or logs), `Accept: application/json`,
+//! `X-Tallyfy-Client: APIClient` and a `User-Agent`. Redirects are not followed.
+//!
+//! # Error kinds
+//! [`Error::kind`] is a stable snake_case string: logs, metrics, the command line and
+//! other language SDKs use the same names. Each kind is a variant of [`Error`] and has an
+//! `is_*` predicate.
+//!
+//! | kind | when | retryable | may have been applied |
+//! |---|---|---|---|
+//! | `invalid_input` | refused before sending; no request went out | no | no |
+//! | `unauthorized` | 401 | no | no |
+//! | `forbidden` | 403 | no | no |
+//! | `not_found` | 404 | no | no |
+//! | `unprocessable` | 422 (permanent delete: the process is not archived yet) | no | no |
+//! | `rate_limited` | 429, carrying the parsed `Retry-After` | yes | no |
+//! | `client_error` | any other 4xx | no | no |
+//! | `server_error` | 5xx | yes | yes |
+//! | `not_delivered` | transport failure before sending (refused, DNS, TLS) | yes | no |
+//! | `timeout` | no complete answer in time after sending | yes | yes |
+//! | `interrupted` | the connection broke after sending | yes | yes |
+//! | `unexpected_response` | a status the spec does not know, or an undecodable success body | no | yes |
+//! | `already_gone` | an irreversible delete's retry answered 404 after an earlier attempt may have landed | no | yes |
+//!
+//! The status decides the kind, whatever the body: a 404 with an HTML page, an empty 403
+//! or a 422 with broken JSON keep their kind and their raw body (truncated to 8 KiB).
+//! Any 2xx is success for an operation that documents no body.
+//!
+//! # Delivery semantics
+//! [`Error::may_have_been_applied`] tells whether the server may have acted although the
+//! call failed. `not_delivered` provably never reached the server: sending again is safe.
+//! `timeout`, `interrupted` and `server_error` may have been applied: read the resource
+//! back before repeating a call that is not idempotent.
+//!
+//! # Retries
+//! On by default ([`RetryPolicy::default`]: 3 retries, backoff 0.5 s doubling to 8 s with
+//! jitter, `Retry-After` honoured up to 60 s). Idempotent operations are GET, PUT, and
+//! DELETE unless the spec marks it irreversible (`x-tallyfy-irreversible`: the permanent
+//! deletes and the tag delete).
+//!
+//! | outcome of an attempt | idempotent operation | irreversible delete | wait |
+//! |---|---|---|---|
+//! | 429 | retried | retried | `Retry-After` (seconds or HTTP-date); past the cap: returned at once as `rate_limited`; missing or garbage: backoff |
+//! | 502, 503, 504 | retried | retried | backoff |
+//! | `not_delivered` | retried | retried | backoff |
+//! | 500 | retried | **not** retried | backoff |
+//! | `timeout`, `interrupted` | retried | **not** retried | backoff |
+//! | any other status | not retried | not retried | |
+//!
+//! An irreversible delete whose retry answers 404 after an earlier attempt may have been
+//! applied (a 5xx) ends as `already_gone`, never as a plain `not_found` nor a silent
+//! success. When the budget runs out the last error is returned, with
+//! [`Error::attempts`]. Every retry is a `tracing` event (operation, attempt, wait,
+//! reason) inside the request's span; dropping the future stops the wait.
+//!
+//! # Timeouts and bounded reads
+//! Connecting may take [`DEFAULT_CONNECT_TIMEOUT`]; each attempt, from sending to the end
+//! of the answer, [`DEFAULT_TIMEOUT`]. An error body is read up to [`MAX_ERROR_BODY`]
+//! bytes and the rest is never downloaded; a success body over [`MAX_SUCCESS_BODY`] is
+//! `unexpected_response`.
+
+mod auth;
+mod body;
+mod client;
+mod error;
+mod execute;
+mod path;
+mod retry;
+mod transport;
+
+pub use auth::Token;
+pub use client::{
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+};
+pub use error::{BoxError, Error, ErrorDetails, KINDS};
+pub use execute::Execute;
+pub use retry::RetryPolicy;
+pub use tallyfy_api::{OPERATIONS, Operation, builder, types};
+pub use transport::{MAX_ERROR_BODY, MAX_SUCCESS_BODY};

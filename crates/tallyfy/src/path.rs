@@ -1,0 +1,75 @@
+//! Path parameters: every one must stay one non-empty segment of the template.
+//!
+//! The generated client percent-encodes each parameter (`/`, `?`, `#`, `%`), but a URL
+//! parser still resolves `.` and `..` and reads `\` as `/`. Rather than guess every
+//! trick, the request's final path is compared with the operation's template: same
+//! literal segments, and each parameter one segment that is not blank.
+
+use percent_encoding::percent_decode_str;
+
+/// Checks `path` (the request URL's path) against `template`, below `base_path`.
+pub(crate) fn check(path: &str, base_path: &str, template: &str) -> Result<(), String> {
+    let below_base = path.strip_prefix(base_path).unwrap_or_default();
+    let actual: Vec<&str> = below_base.split('/').collect();
+    let expected: Vec<&str> = template.split('/').collect();
+    let changed =
+        || Err("a path parameter would change the request path (`.`, `..` or `\\`)".to_string());
+    if !path.starts_with(base_path) || actual.len() != expected.len() {
+        return changed();
+    }
+    for (value, pattern) in actual.iter().zip(&expected) {
+        match pattern.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            Some(name) => {
+                let decoded = percent_decode_str(value).decode_utf8_lossy();
+                if decoded.trim().is_empty() {
+                    return Err(format!("`{name}` is empty"));
+                }
+                if decoded == "." || decoded == ".." {
+                    return changed();
+                }
+            }
+            None if value != pattern => return changed(),
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+
+    const TEMPLATE: &str = "/organizations/{org_id}/runs/{run_id}/delete";
+
+    #[test]
+    fn a_matching_path_passes() {
+        assert_eq!(
+            check("/api/organizations/o1/runs/a%2Fb/delete", "/api", TEMPLATE),
+            Ok(())
+        );
+        assert_eq!(
+            check("/organizations/o1/runs/r%3F%23/delete", "", TEMPLATE),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn blank_parameters_are_named() {
+        let err = check("/api/organizations/o1/runs/%20%20/delete", "/api", TEMPLATE).unwrap_err();
+        assert_eq!(err, "`run_id` is empty");
+        let err = check("/organizations//runs/r/delete", "", TEMPLATE).unwrap_err();
+        assert_eq!(err, "`org_id` is empty");
+    }
+
+    #[test]
+    fn a_changed_path_is_refused() {
+        for path in [
+            "/api/organizations/o1/delete",          // run_id `..` resolved away
+            "/api/organizations/o1/runs/delete",     // run_id `.` resolved away
+            "/api/organizations/o1/runs/a/b/delete", // `a\b` read as two segments
+            "/organizations/o1/runs/r/delete",       // outside the base path
+        ] {
+            assert!(check(path, "/api", TEMPLATE).is_err(), "{path}");
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! When a failed request is sent again, and how long to wait first.
+//!
+//! The rules are in the [crate docs](crate#retries); [`RetryPolicy`] sets the budget.
+
+use std::hash::{BuildHasher, RandomState};
+use std::time::{Duration, SystemTime};
+
+use http::StatusCode;
+use tallyfy_api::Operation;
+
+/// How often and how patiently to retry. On by default with a small budget.
+///
+/// ```
+/// use std::time::Duration;
+/// use tallyfy::RetryPolicy;
+///
+/// let patient = RetryPolicy::default()
+///     .with_max_retries(5)
+///     .with_backoff(Duration::from_millis(250), Duration::from_secs(4))
+///     .with_max_retry_after(Duration::from_secs(120));
+/// assert_eq!(patient.max_retries(), 5);
+/// assert_eq!(RetryPolicy::none().max_retries(), 0);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_retries: u32,
+    base: Duration,
+    cap: Duration,
+    jitter: bool,
+    max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 3 retries; backoff from 0.5 s doubling to 8 s, with jitter; `Retry-After`
+    /// honoured up to 60 s.
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(8),
+            jitter: true,
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Never retry: every failure is returned at once.
+    pub fn none() -> Self {
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
+    }
+
+    /// Retries after the first attempt (`0` turns retries off).
+    pub fn with_max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Exponential backoff: `base` before the first retry, doubling up to `cap`.
+    pub fn with_backoff(mut self, base: Duration, cap: Duration) -> Self {
+        self.base = base;
+        self.cap = cap.max(base);
+        self
+    }
+
+    /// With jitter (the default) each backoff is drawn between half and all of it, so
+    /// that many clients do not retry in step.
+    pub fn with_jitter(mut self, jitter: bool) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// The longest `Retry-After` to wait for. A 429 asking for more is returned at once
+    /// as `rate_limited`, carrying the value, rather than hanging the caller.
+    pub fn with_max_retry_after(mut self, max: Duration) -> Self {
+        self.max_retry_after = max;
+        self
+    }
+
+    /// Retries after the first attempt.
+    pub fn max_retries(&self) -> u32 {
+        self.max_retries
+    }
+
+    /// Whether to send again after `outcome` of attempt number `attempt` (1-based).
+    pub(crate) fn decide(&self, op: &Operation, outcome: &Outcome, attempt: u32) -> Verdict {
+        if attempt > self.max_retries {
+            return Verdict::Stop;
+        }
+        let backoff = self.backoff(attempt);
+        let retry = |reason| Verdict::Retry {
+            wait: backoff,
+            reason,
+        };
+        match *outcome {
+            Outcome::Answered {
+                status,
+                retry_after,
+            } => match status.as_u16() {
+                429 => match retry_after {
+                    Some(wait) if wait > self.max_retry_after => Verdict::Stop,
+                    Some(wait) => Verdict::Retry {
+                        wait,
+                        reason: "rate_limited",
+                    },
+                    None => retry("rate_limited"),
+                },
+                502..=504 => retry("server_error"),
+                500 if op.is_idempotent() => retry("server_error"),
+                _ => Verdict::Stop,
+            },
+            Outcome::Failed(Failure::NotDelivered) => retry("not_delivered"),
+            Outcome::Failed(Failure::Timeout) if op.is_idempotent() => retry("timeout"),
+            Outcome::Failed(Failure::Interrupted) if op.is_idempotent() => retry("interrupted"),
+            Outcome::Failed(_) => Verdict::Stop,
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let doubled = self
+            .base
+            .saturating_mul(1 << attempt.saturating_sub(1).min(20));
+        let wait = doubled.min(self.cap);
+        if !self.jitter {
+            return wait;
+        }
+        let half = wait / 2;
+        let random = RandomState::new().hash_one(attempt) % (half.as_millis() as u64 + 1);
+        half + Duration::from_millis(random)
+    }
+}
+
+/// What one attempt came to, as far as retrying is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// The server answered.
+    Answered {
+        status: StatusCode,
+        retry_after: Option<Duration>,
+    },
+    /// No (complete) answer.
+    Failed(Failure),
+}
+
+impl Outcome {
+    /// Whether the server may have acted on this attempt.
+    pub(crate) fn may_have_been_applied(&self) -> bool {
+        match self {
+            Outcome::Answered { status, .. } => status.is_server_error() || status.is_success(),
+            Outcome::Failed(failure) => *failure != Failure::NotDelivered,
+        }
+    }
+}
+
+/// A transport failure, by what it tells of delivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// Provably never reached the server.
+    NotDelivered,
+    /// Sent, but no complete answer in time.
+    Timeout,
+    /// Sent, then the connection broke.
+    Interrupted,
+}
+
+impl Failure {
+    pub(crate) fn of(error: &reqwest::Error) -> Self {
+        if error.is_connect() {
+            Failure::NotDelivered
+        } else if error.is_timeout() {
+            Failure::Timeout
+        } else {
+            Failure::Interrupted
+        }
+    }
+}
+
+/// The decision after an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Wait, then send again; `reason` is the kind of the failure.
+    Retry {
+        wait: Duration,
+        reason: &'static str,
+    },
+    /// Return what the attempt gave.
+    Stop,
+}
+
+/// Parses a `Retry-After` value: delta seconds or an HTTP-date. A date in the past means
+/// no wait; anything else (negative, garbage) is `None`, so backoff applies.
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(
+            value
+                .parse::<u64>()
+                .map_or(Duration::MAX, Duration::from_secs),
+        );
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(id: &str) -> &'static Operation {
+        Operation::find(id).unwrap()
+    }
+
+    fn answered(status: u16, retry_after: Option<u64>) -> Outcome {
+        Outcome::Answered {
+            status: StatusCode::from_u16(status).unwrap(),
+            retry_after: retry_after.map(Duration::from_secs),
+        }
+    }
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy::default().with_jitter(false)
+    }
+
+    /// The retry table of the crate docs, row by row: (outcome, retried on a GET, on an
+    /// archive DELETE, on a PUT, on a permanent DELETE).
+    #[test]
+    fn the_retry_table() {
+        let rows: &[(Outcome, [bool; 4])] = &[
+            (answered(429, Some(1)), [true, true, true, true]),
+            (answered(429, None), [true, true, true, true]),
+            (answered(502, None), [true, true, true, true]),
+            (answered(503, None), [true, true, true, true]),
+            (answered(504, None), [true, true, true, true]),
+            (
+                Outcome::Failed(Failure::NotDelivered),
+                [true, true, true, true],
+            ),
+            (answered(500, None), [true, true, true, false]),
+            (Outcome::Failed(Failure::Timeout), [true, true, true, false]),
+            (
+                Outcome::Failed(Failure::Interrupted),
+                [true, true, true, false],
+            ),
+            (answered(501, None), [false; 4]),
+            (answered(400, None), [false; 4]),
+            (answered(401, None), [false; 4]),
+            (answered(403, None), [false; 4]),
+            (answered(404, None), [false; 4]),
+            (answered(422, None), [false; 4]),
+        ];
+        let ops = [
+            "get_process",
+            "archive_process",
+            "activate_process",
+            "permanently_delete_process",
+        ];
+        for (outcome, expected) in rows {
+            for (id, retried) in ops.iter().zip(expected) {
+                let verdict = policy().decide(op(id), outcome, 1);
+                assert_eq!(
+                    matches!(verdict, Verdict::Retry { .. }),
+                    *retried,
+                    "{outcome:?} on {id}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn retry_after_is_honoured_up_to_the_cap() {
+        let p = policy().with_max_retry_after(Duration::from_secs(30));
+        let delete = op("permanently_delete_process");
+        assert_eq!(
+            p.decide(delete, &answered(429, Some(30)), 1),
+            Verdict::Retry {
+                wait: Duration::from_secs(30),
+                reason: "rate_limited"
+            }
+        );
+        assert_eq!(
+            p.decide(delete, &answered(429, Some(86_400)), 1),
+            Verdict::Stop
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_to_the_cap_and_the_budget_ends() {
+        let p = policy().with_max_retries(6);
+        let waits: Vec<_> = (1..=7)
+            .map(
+                |n| match p.decide(op("get_process"), &answered(503, None), n) {
+                    Verdict::Retry { wait, .. } => wait.as_millis(),
+                    Verdict::Stop => 0,
+                },
+            )
+            .collect();
+        assert_eq!(waits, [500, 1000, 2000, 4000, 8000, 8000, 0]);
+    }
+
+    #[test]
+    fn jitter_stays_between_half_and_all_of_the_backoff() {
+        let p = RetryPolicy::default();
+        for attempt in 1..=3 {
+            for _ in 0..50 {
+                let full = policy().backoff(attempt);
+                let wait = p.backoff(attempt);
+                assert!(wait >= full / 2 && wait <= full, "{wait:?} vs {full:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn retry_after_values() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        let secs = |v| parse_retry_after(v, now).map(|d| d.as_secs());
+        assert_eq!(secs("120"), Some(120));
+        assert_eq!(secs(" 7 "), Some(7));
+        assert_eq!(secs("Sun, 06 Nov 1994 08:50:37 GMT"), Some(60));
+        assert_eq!(secs("Sun, 06 Nov 1994 08:00:00 GMT"), Some(0));
+        assert_eq!(secs("-5"), None);
+        assert_eq!(secs("soon"), None);
+        assert_eq!(secs(""), None);
+        assert_eq!(secs("1.5"), None);
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(Duration::MAX)
+        );
+    }
+}

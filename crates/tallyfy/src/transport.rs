@@ -1,0 +1,223 @@
+//! How every request leaves the client: headers, path checks, bounded reads, retries,
+//! tracing. One implementation of [`tallyfy_api::Transport`] serves every operation.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use tallyfy_api::{BoxFuture, Operation};
+use tracing::Instrument;
+
+use crate::path;
+use crate::retry::{Failure, Outcome, RetryPolicy, Verdict, parse_retry_after};
+
+/// `X-Tallyfy-Client`, required on every request.
+pub(crate) const CLIENT_HEADER: HeaderName = HeaderName::from_static("x-tallyfy-client");
+/// `X-Request-Id`, which Tallyfy support asks for.
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The most of an error body that is read; the rest is never downloaded.
+pub const MAX_ERROR_BODY: usize = 64 * 1024;
+/// The most of a success body that is read; a larger one is `unexpected_response`.
+pub const MAX_SUCCESS_BODY: usize = 32 * 1024 * 1024;
+
+/// Waits between attempts; replaceable so that tests need not wait.
+pub(crate) type Sleeper =
+    Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+pub(crate) fn tokio_sleeper() -> Sleeper {
+    Arc::new(|wait| Box::pin(tokio::time::sleep(wait)))
+}
+
+pub(crate) struct Transport {
+    pub http: reqwest::Client,
+    pub authorization: HeaderValue,
+    pub user_agent: HeaderValue,
+    pub base_path: String,
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    pub sleep: Sleeper,
+}
+
+/// What one call's attempts came to, for the error it may become.
+#[derive(Debug, Default)]
+pub(crate) struct CallRecord {
+    /// Requests sent so far.
+    pub attempts: u32,
+    /// Whether an attempt before the last may have been applied.
+    pub earlier_may_have_applied: bool,
+    /// The last answer, with its body as read.
+    pub last: Option<Answer>,
+}
+
+/// An answer with its body read (up to the cap).
+#[derive(Debug, Clone)]
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// The body was longer than the cap and was cut.
+    pub truncated: bool,
+}
+
+impl Answer {
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
+        let value = self.headers.get(header::RETRY_AFTER)?.to_str().ok()?;
+        parse_retry_after(value, SystemTime::now())
+    }
+
+    pub(crate) fn request_id(&self) -> Option<String> {
+        Some(self.headers.get(REQUEST_ID)?.to_str().ok()?.to_owned())
+    }
+
+    fn into_response(self) -> reqwest::Response {
+        let mut response = http::Response::new(self.body);
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.headers;
+        reqwest::Response::from(response)
+    }
+}
+
+tokio::task_local! {
+    /// The record of the call being executed, when it runs under [`record_call`].
+    static CALL: Arc<Mutex<CallRecord>>;
+}
+
+/// Runs `call`, collecting what its attempts came to.
+pub(crate) async fn record_call<T>(call: impl Future<Output = T>) -> (T, CallRecord) {
+    let record = Arc::new(Mutex::new(CallRecord::default()));
+    let output = CALL.scope(record.clone(), call).await;
+    let record = std::mem::take(&mut *record.lock().unwrap_or_else(PoisonError::into_inner));
+    (output, record)
+}
+
+fn note(update: impl FnOnce(&mut CallRecord)) {
+    let _ =
+        CALL.try_with(|record| update(&mut record.lock().unwrap_or_else(PoisonError::into_inner)));
+}
+
+impl tallyfy_api::Transport for Transport {
+    fn prepare(
+        &self,
+        request: &mut reqwest::Request,
+        op: &'static Operation,
+    ) -> Result<(), String> {
+        path::check(request.url().path(), &self.base_path, op.path)?;
+        let headers = request.headers_mut();
+        headers.insert(header::AUTHORIZATION, self.authorization.clone());
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(CLIENT_HEADER, HeaderValue::from_static("APIClient"));
+        headers.insert(header::USER_AGENT, self.user_agent.clone());
+        *request.timeout_mut() = Some(self.timeout);
+        Ok(())
+    }
+
+    fn execute<'a>(
+        &'a self,
+        request: reqwest::Request,
+        op: &'static Operation,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        let span = tracing::info_span!(
+            "tallyfy.request",
+            operation = op.id,
+            method = op.method,
+            path = op.path,
+            attempt = tracing::field::Empty,
+            status = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+        );
+        Box::pin(self.execute_with_retries(request, op).instrument(span))
+    }
+}
+
+impl Transport {
+    async fn execute_with_retries(
+        &self,
+        request: reqwest::Request,
+        op: &'static Operation,
+    ) -> reqwest::Result<reqwest::Response> {
+        let mut earlier_may_have_applied = false;
+        let mut request = request;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            // A body that cannot be cloned (a stream) is sent once.
+            let spare = request.try_clone();
+            let span = tracing::Span::current();
+            span.record("attempt", attempt);
+
+            let result = self.attempt(request).await;
+            let outcome = match &result {
+                Ok(answer) => {
+                    span.record("status", answer.status.as_u16());
+                    if let Some(id) = answer.request_id() {
+                        span.record("request_id", id.as_str());
+                    }
+                    Outcome::Answered {
+                        status: answer.status,
+                        retry_after: answer.retry_after(),
+                    }
+                }
+                Err(error) => Outcome::Failed(Failure::of(error)),
+            };
+            note(|record| {
+                record.attempts = attempt;
+                record.earlier_may_have_applied = earlier_may_have_applied;
+                record.last = result.as_ref().ok().cloned();
+            });
+
+            match (self.retry.decide(op, &outcome, attempt), spare) {
+                (Verdict::Retry { wait, reason }, Some(spare)) => {
+                    tracing::info!(
+                        operation = op.id,
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        reason,
+                        "retrying"
+                    );
+                    earlier_may_have_applied |= outcome.may_have_been_applied();
+                    (self.sleep)(wait).await;
+                    request = spare;
+                }
+                _ => return result.map(Answer::into_response),
+            }
+        }
+    }
+
+    /// Sends once and reads the body, up to the cap for its status.
+    async fn attempt(&self, request: reqwest::Request) -> reqwest::Result<Answer> {
+        let mut response = self.http.execute(request).await?;
+        let status = response.status();
+        let cap = if status.is_success() {
+            MAX_SUCCESS_BODY
+        } else {
+            MAX_ERROR_BODY
+        };
+        let mut body = BytesMut::new();
+        let mut truncated = false;
+        while let Some(chunk) = response.chunk().await? {
+            let room = cap - body.len();
+            if chunk.len() > room {
+                body.extend_from_slice(&chunk[..room]);
+                truncated = true;
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        tracing::debug!(
+            status = status.as_u16(),
+            bytes = body.len(),
+            truncated,
+            "answer read"
+        );
+        Ok(Answer {
+            status,
+            headers: response.headers().clone(),
+            body: body.freeze(),
+            truncated,
+        })
+    }
+}

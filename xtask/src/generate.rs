@@ -1,0 +1,302 @@
+//! `cargo xtask generate`: the spec in, committed Rust out.
+//!
+//! Outputs, all under `crates/tallyfy-api/src/`:
+//! - `generated.rs`: progenitor's builder-style client and types;
+//! - `operations.rs`: the table of operations (method, path, irreversible flag, documented
+//!   statuses) and a `Call` impl for every builder, which the handwritten crate uses to
+//!   give every operation the same typed errors.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use openapiv3::{OpenAPI, StatusCode};
+use proc_macro2::TokenStream;
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use quote::{format_ident, quote};
+
+use crate::spec;
+
+/// Whether to write the outputs or compare them with what is committed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Write,
+    Check,
+}
+
+const SPEC: &str = "openapi/tallyfy.yaml";
+
+struct Output {
+    path: &'static str,
+    code: String,
+}
+
+pub fn run(mode: Mode) -> Result<()> {
+    let root = workspace_root();
+    let mut spec = spec::load(&root.join(SPEC))?;
+    check_operation_ids(&spec)?;
+    spec::widen_empty_successes(&mut spec);
+
+    let client = generate_client(&spec)?;
+    let client_file: syn::File =
+        syn::parse2(client).context("progenitor produced code that does not parse")?;
+    let operations = operations_table(&spec, &client_file)?;
+
+    let outputs = [
+        Output {
+            path: "crates/tallyfy-api/src/generated.rs",
+            code: render(&client_file),
+        },
+        Output {
+            path: "crates/tallyfy-api/src/operations.rs",
+            code: render(&syn::parse2(operations)?),
+        },
+    ];
+
+    let mut stale = Vec::new();
+    for output in &outputs {
+        let path = root.join(output.path);
+        match mode {
+            Mode::Write => std::fs::write(&path, &output.code)
+                .with_context(|| format!("writing {}", path.display()))?,
+            Mode::Check => {
+                let committed = std::fs::read_to_string(&path).unwrap_or_default();
+                if committed != output.code {
+                    print_diff(output.path, &committed, &output.code);
+                    stale.push(output.path);
+                }
+            }
+        }
+    }
+    if !stale.is_empty() {
+        bail!(
+            "generated code is stale: {}\nrun `cargo xtask generate` and commit the result",
+            stale.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
+}
+
+fn check_operation_ids(spec: &OpenAPI) -> Result<()> {
+    for (path, method, op) in spec::operations(spec) {
+        if op.operation_id.is_none() {
+            bail!(
+                "{} {path}: every operation needs an operationId",
+                method.to_uppercase()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn settings() -> GenerationSettings {
+    let mut settings = GenerationSettings::new();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_inner_type(quote!(crate::Hooks))
+        .with_hooks(HooksMode::Expected)
+        .with_derive("PartialEq");
+    settings
+}
+
+/// Runs progenitor on `spec`; a panic inside it becomes an error naming the operation.
+fn generate_client(spec: &OpenAPI) -> Result<TokenStream> {
+    match quietly(|| Generator::new(&settings()).generate_tokens(spec)) {
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(error)) => Err(anyhow!("progenitor refused the spec: {error}")),
+        Err(panic) => Err(blame_operation(spec)
+            .unwrap_or_else(|| anyhow!("progenitor failed on the spec as a whole: {panic}"))),
+    }
+}
+
+/// Finds the first operation that progenitor cannot generate on its own.
+fn blame_operation(spec: &OpenAPI) -> Option<anyhow::Error> {
+    spec::operations(spec).find_map(|(path, method, op)| {
+        let id = op.operation_id.as_deref()?;
+        let single = spec::only_operation(spec, id);
+        let failure = match quietly(|| Generator::new(&settings()).generate_tokens(&single)) {
+            Ok(Ok(_)) => return None,
+            Ok(Err(error)) => error.to_string(),
+            Err(panic) => panic,
+        };
+        Some(anyhow!(
+            "operation `{id}` ({} {path}) cannot be generated: {failure}\n\
+             hint: progenitor needs all error responses of one operation to share one schema, \
+             and all success responses to share one type",
+            method.to_uppercase()
+        ))
+    })
+}
+
+/// Runs `f`, turning a panic into its message without printing a backtrace.
+fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    let previous = panic::take_hook();
+    panic::set_hook(Box::new(|_| {}));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    panic::set_hook(previous);
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "progenitor panicked".into())
+    })
+}
+
+/// The `OPERATIONS` table and the `Call` impl of every builder.
+fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
+    let mut entries = Vec::new();
+    let mut calls = Vec::new();
+    for (index, (path, method, op)) in spec::operations(spec).enumerate() {
+        let id = op.operation_id.as_deref().unwrap_or_default();
+        let summary = op.summary.as_deref().unwrap_or_default();
+        let method = method.to_uppercase();
+        let irreversible = op
+            .extensions
+            .get(spec::IRREVERSIBLE)
+            .and_then(|v| v.as_bool())
+            == Some(true);
+        let responses = op.responses.responses.iter().map(|(status, response)| {
+            let status = match status {
+                StatusCode::Code(code) => code.to_string(),
+                StatusCode::Range(range) => format!("{range}XX"),
+            };
+            let description = response_description(spec, response);
+            quote!((#status, #description))
+        });
+        entries.push(quote! {
+            Operation {
+                id: #id,
+                method: #method,
+                path: #path,
+                summary: #summary,
+                irreversible: #irreversible,
+                responses: &[#(#responses),*],
+            }
+        });
+
+        let builder = format_ident!("{}", pascal_case(id));
+        let (output, error) = send_types(client, &builder.to_string()).with_context(|| {
+            format!("operation `{id}`: no builder `{builder}` with a `send` method")
+        })?;
+        calls.push(quote! {
+            impl Call for builder::#builder<'_> {
+                type Output = #output;
+                type ErrorBody = #error;
+                const OPERATION: &'static Operation = &OPERATIONS[#index];
+                fn send(
+                    self,
+                ) -> impl Future<Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>> + Send {
+                    builder::#builder::send(self)
+                }
+            }
+        });
+    }
+    Ok(quote! {
+        use crate::{Call, Error, Operation, ResponseValue, builder, types};
+
+        /// Every operation of the spec, in spec order.
+        pub static OPERATIONS: &[Operation] = &[#(#entries),*];
+
+        #(#calls)*
+    })
+}
+
+fn response_description(
+    spec: &OpenAPI,
+    response: &openapiv3::ReferenceOr<openapiv3::Response>,
+) -> String {
+    match response {
+        openapiv3::ReferenceOr::Item(response) => response.description.clone(),
+        openapiv3::ReferenceOr::Reference { reference } => reference
+            .strip_prefix("#/components/responses/")
+            .and_then(|name| spec.components.as_ref()?.responses.get(name))
+            .and_then(|r| r.as_item())
+            .map(|r| r.description.clone())
+            .unwrap_or_default(),
+    }
+}
+
+/// The `T` and `E` of `send(self) -> Result<ResponseValue<T>, Error<E>>` on `builder`.
+fn send_types(client: &syn::File, builder: &str) -> Option<(syn::Type, syn::Type)> {
+    let module = client.items.iter().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref().map(|(_, items)| items),
+        _ => None,
+    })?;
+    let send = module.iter().find_map(|item| match item {
+        syn::Item::Impl(imp) if is_named(&imp.self_ty, builder) => {
+            imp.items.iter().find_map(|item| match item {
+                syn::ImplItem::Fn(f) if f.sig.ident == "send" => Some(&f.sig.output),
+                _ => None,
+            })
+        }
+        _ => None,
+    })?;
+    let syn::ReturnType::Type(_, result) = send else {
+        return None;
+    };
+    let [value, error] = generic_args(result)?.try_into().ok()?;
+    let [output] = generic_args(&value)?.try_into().ok()?;
+    let [error] = generic_args(&error)?.try_into().ok()?;
+    Some((output, error))
+}
+
+fn is_named(ty: &syn::Type, name: &str) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == name))
+}
+
+fn generic_args(ty: &syn::Type) -> Option<Vec<syn::Type>> {
+    let syn::Type::Path(p) = ty else { return None };
+    let syn::PathArguments::AngleBracketed(args) = &p.path.segments.last()?.arguments else {
+        return None;
+    };
+    Some(
+        args.args
+            .iter()
+            .filter_map(|a| match a {
+                syn::GenericArgument::Type(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect(),
+    )
+}
+
+fn pascal_case(id: &str) -> String {
+    id.split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+const HEADER: &str = "\
+// @generated by `cargo xtask generate` from openapi/tallyfy.yaml.
+// Do not edit: change the spec and run `cargo xtask generate` again.
+";
+
+fn render(file: &syn::File) -> String {
+    format!("{HEADER}\n{}", prettyplease::unparse(file))
+}
+
+fn print_diff(path: &str, committed: &str, generated: &str) {
+    let diff = similar::TextDiff::from_lines(committed, generated);
+    eprintln!(
+        "{}",
+        diff.unified_diff().context_radius(3).header(
+            &format!("{path} (committed)"),
+            &format!("{path} (from the spec)")
+        )
+    );
+}

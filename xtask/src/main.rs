@@ -1,0 +1,31 @@
+//! Project tasks, run as `cargo xtask <task>`.
+//!
+//! - `generate`: regenerate the generated crates from `openapi/tallyfy.yaml`.
+//! - `generate --check`: fail with a diff when the committed code is stale.
+
+mod generate;
+mod spec;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask generate [--check]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["generate"] => generate::run(generate::Mode::Write),
+        ["generate", "--check"] => generate::run(generate::Mode::Check),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Reading the spec, and the normalisations applied before generation.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use openapiv3::{OpenAPI, Operation, PathItem, ReferenceOr, Response, StatusCode};
+
+/// The extension that marks an operation whose effect cannot be undone.
+pub const IRREVERSIBLE: &str = "x-tallyfy-irreversible";
+
+/// Reads and parses the OpenAPI document at `path`.
+pub fn load(path: &Path) -> Result<OpenAPI> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_yaml::from_str(&text)
+        .with_context(|| format!("parsing {} as OpenAPI 3.0", path.display()))
+}
+
+/// Every operation of the spec with its method and path template, in spec order.
+pub fn operations(spec: &OpenAPI) -> impl Iterator<Item = (&str, &str, &Operation)> {
+    spec.paths.iter().flat_map(|(path, item)| {
+        item.as_item().into_iter().flat_map(move |item| {
+            item.iter()
+                .map(move |(method, op)| (path.as_str(), method, op))
+        })
+    })
+}
+
+/// Lenient success: an operation whose documented success responses carry no body also
+/// accepts any other 2xx status (200 where 204 is documented, say) as success.
+///
+/// Servers and proxies differ in which success status they send for an empty answer; a
+/// caller cares that it succeeded. Operations with a success body are left as they are.
+pub fn widen_empty_successes(spec: &mut OpenAPI) {
+    for item in spec.paths.paths.values_mut() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        for op in slots(item).into_iter().flatten() {
+            let successes: Vec<&ReferenceOr<Response>> = op
+                .responses
+                .responses
+                .iter()
+                .filter(|(status, _)| is_success(status))
+                .map(|(_, response)| response)
+                .collect();
+            let all_empty = !successes.is_empty()
+                && successes
+                    .iter()
+                    .all(|r| matches!(r, ReferenceOr::Item(r) if r.content.is_empty()));
+            let has_range = op.responses.responses.contains_key(&StatusCode::Range(2));
+            if all_empty && !has_range {
+                op.responses.responses.insert(
+                    StatusCode::Range(2),
+                    ReferenceOr::Item(Response {
+                        description: "Any other success status: also success, body ignored.".into(),
+                        ..Response::default()
+                    }),
+                );
+            }
+        }
+    }
+}
+
+fn is_success(status: &StatusCode) -> bool {
+    match status {
+        StatusCode::Code(code) => (200..300).contains(code),
+        StatusCode::Range(range) => *range == 2,
+    }
+}
+
+/// Returns a copy of `spec` that keeps only the operation `operation_id`.
+pub fn only_operation(spec: &OpenAPI, operation_id: &str) -> OpenAPI {
+    let mut single = spec.clone();
+    for item in single.paths.paths.values_mut() {
+        if let ReferenceOr::Item(item) = item {
+            for slot in slots(item) {
+                if slot.as_ref().and_then(|o| o.operation_id.as_deref()) != Some(operation_id) {
+                    *slot = None;
+                }
+            }
+        }
+    }
+    single.paths.paths.retain(|_, item| {
+        item.as_item()
+            .is_some_and(|item| item.iter().next().is_some())
+    });
+    single
+}
+
+/// The operation slots of a path item, one per HTTP method.
+fn slots(item: &mut PathItem) -> [&mut Option<Operation>; 8] {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+}
