@@ -4,13 +4,13 @@
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(unused_imports)]
-use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
     /**Every error body Tallyfy sends: all fields are optional, and `error` may be a
-    boolean, a string (OAuth) or an object (the newer structured form).
-    */
+boolean, a string (OAuth) or an object (the newer structured form).
+*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ErrorBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -146,8 +146,8 @@ pub mod types {
         }
     }
     /**A process (a "run" of a template). Unknown fields are ignored: new ones appear over
-    time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
-    */
+time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
+*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Run {
         ///When the process was archived; null unless archived (the reliable marker).
@@ -190,10 +190,7 @@ pub mod types {
         pub status: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub summary: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "type",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
     }
     impl Run {
@@ -282,7 +279,9 @@ pub mod types {
             {
                 self.code = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for code: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
                 self
             }
             pub fn error<T>(mut self, value: T) -> Self
@@ -292,22 +291,26 @@ pub mod types {
             {
                 self.error = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for error: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
                 self
             }
             pub fn errors<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::collections::HashMap<
-                            ::std::string::String,
-                            ::std::vec::Vec<::std::string::String>,
-                        >,
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::vec::Vec<::std::string::String>,
                     >,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.errors = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for errors: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for errors: {e}")
+                    });
                 self
             }
             pub fn message<T>(mut self, value: T) -> Self
@@ -317,7 +320,9 @@ pub mod types {
             {
                 self.message = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for message: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
                 self
             }
         }
@@ -376,19 +381,23 @@ pub mod types {
             {
                 self.code = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for code: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
                 self
             }
             pub fn details<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                    >,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.details = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for details: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for details: {e}")
+                    });
                 self
             }
             pub fn message<T>(mut self, value: T) -> Self
@@ -398,7 +407,9 @@ pub mod types {
             {
                 self.message = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for message: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
                 self
             }
         }
@@ -445,13 +456,17 @@ pub mod types {
             {
                 self.pagination = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for pagination: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for pagination: {e}")
+                    });
                 self
             }
         }
         impl ::std::convert::TryFrom<Meta> for super::Meta {
             type Error = super::error::ConversionError;
-            fn try_from(value: Meta) -> ::std::result::Result<Self, super::error::ConversionError> {
+            fn try_from(
+                value: Meta,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     pagination: value.pagination?,
                 })
@@ -491,7 +506,9 @@ pub mod types {
             {
                 self.next = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for next: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for next: {e}")
+                    });
                 self
             }
             pub fn previous<T>(mut self, value: T) -> Self
@@ -501,7 +518,9 @@ pub mod types {
             {
                 self.previous = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for previous: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for previous: {e}")
+                    });
                 self
             }
         }
@@ -526,15 +545,30 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Pagination {
-            count: ::std::result::Result<::std::option::Option<u64>, ::std::string::String>,
-            current_page: ::std::result::Result<::std::option::Option<u64>, ::std::string::String>,
+            count: ::std::result::Result<
+                ::std::option::Option<u64>,
+                ::std::string::String,
+            >,
+            current_page: ::std::result::Result<
+                ::std::option::Option<u64>,
+                ::std::string::String,
+            >,
             links: ::std::result::Result<
                 ::std::option::Option<super::PaginationLinks>,
                 ::std::string::String,
             >,
-            per_page: ::std::result::Result<::std::option::Option<u64>, ::std::string::String>,
-            total: ::std::result::Result<::std::option::Option<u64>, ::std::string::String>,
-            total_pages: ::std::result::Result<::std::option::Option<u64>, ::std::string::String>,
+            per_page: ::std::result::Result<
+                ::std::option::Option<u64>,
+                ::std::string::String,
+            >,
+            total: ::std::result::Result<
+                ::std::option::Option<u64>,
+                ::std::string::String,
+            >,
+            total_pages: ::std::result::Result<
+                ::std::option::Option<u64>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Pagination {
             fn default() -> Self {
@@ -556,7 +590,9 @@ pub mod types {
             {
                 self.count = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for count: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for count: {e}")
+                    });
                 self
             }
             pub fn current_page<T>(mut self, value: T) -> Self
@@ -566,17 +602,23 @@ pub mod types {
             {
                 self.current_page = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for current_page: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for current_page: {e}")
+                    });
                 self
             }
             pub fn links<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::PaginationLinks>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PaginationLinks>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.links = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for links: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for links: {e}")
+                    });
                 self
             }
             pub fn per_page<T>(mut self, value: T) -> Self
@@ -586,7 +628,9 @@ pub mod types {
             {
                 self.per_page = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for per_page: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for per_page: {e}")
+                    });
                 self
             }
             pub fn total<T>(mut self, value: T) -> Self
@@ -596,7 +640,9 @@ pub mod types {
             {
                 self.total = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for total: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for total: {e}")
+                    });
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
@@ -606,7 +652,9 @@ pub mod types {
             {
                 self.total_pages = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for total_pages: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_pages: {e}")
+                    });
                 self
             }
         }
@@ -639,9 +687,18 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Progress {
-            complete: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-            percent: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
-            total: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            complete: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            percent: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            total: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Progress {
             fn default() -> Self {
@@ -660,7 +717,9 @@ pub mod types {
             {
                 self.complete = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for complete: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for complete: {e}")
+                    });
                 self
             }
             pub fn percent<T>(mut self, value: T) -> Self
@@ -670,7 +729,9 @@ pub mod types {
             {
                 self.percent = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for percent: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for percent: {e}")
+                    });
                 self
             }
             pub fn total<T>(mut self, value: T) -> Self
@@ -680,7 +741,9 @@ pub mod types {
             {
                 self.total = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for total: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for total: {e}")
+                    });
                 self
             }
         }
@@ -732,7 +795,10 @@ pub mod types {
                 ::std::string::String,
             >,
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
-            increment_id: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            increment_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
             last_updated: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -753,7 +819,10 @@ pub mod types {
                 ::std::option::Option<super::RunProgress>,
                 ::std::string::String,
             >,
-            starred: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            starred: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
             started_at: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -808,7 +877,9 @@ pub mod types {
             {
                 self.archived_at = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for archived_at: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for archived_at: {e}")
+                    });
                 self
             }
             pub fn checklist_id<T>(mut self, value: T) -> Self
@@ -818,7 +889,9 @@ pub mod types {
             {
                 self.checklist_id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for checklist_id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for checklist_id: {e}")
+                    });
                 self
             }
             pub fn checklist_title<T>(mut self, value: T) -> Self
@@ -826,9 +899,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.checklist_title = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for checklist_title: {e}")
-                });
+                self.checklist_title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for checklist_title: {e}"
+                        )
+                    });
                 self
             }
             pub fn completed_at<T>(mut self, value: T) -> Self
@@ -838,7 +915,9 @@ pub mod types {
             {
                 self.completed_at = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for completed_at: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for completed_at: {e}")
+                    });
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -848,7 +927,9 @@ pub mod types {
             {
                 self.created_at = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for created_at: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
                 self
             }
             pub fn due_date<T>(mut self, value: T) -> Self
@@ -858,7 +939,9 @@ pub mod types {
             {
                 self.due_date = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for due_date: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for due_date: {e}")
+                    });
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -878,7 +961,9 @@ pub mod types {
             {
                 self.increment_id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for increment_id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for increment_id: {e}")
+                    });
                 self
             }
             pub fn last_updated<T>(mut self, value: T) -> Self
@@ -888,7 +973,9 @@ pub mod types {
             {
                 self.last_updated = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for last_updated: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_updated: {e}")
+                    });
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -898,7 +985,9 @@ pub mod types {
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
                 self
             }
             pub fn owner_id<T>(mut self, value: T) -> Self
@@ -908,7 +997,9 @@ pub mod types {
             {
                 self.owner_id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for owner_id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for owner_id: {e}")
+                    });
                 self
             }
             pub fn parent_id<T>(mut self, value: T) -> Self
@@ -918,7 +1009,9 @@ pub mod types {
             {
                 self.parent_id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for parent_id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for parent_id: {e}")
+                    });
                 self
             }
             pub fn progress<T>(mut self, value: T) -> Self
@@ -928,7 +1021,9 @@ pub mod types {
             {
                 self.progress = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for progress: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for progress: {e}")
+                    });
                 self
             }
             pub fn starred<T>(mut self, value: T) -> Self
@@ -938,7 +1033,9 @@ pub mod types {
             {
                 self.starred = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for starred: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for starred: {e}")
+                    });
                 self
             }
             pub fn started_at<T>(mut self, value: T) -> Self
@@ -948,7 +1045,9 @@ pub mod types {
             {
                 self.started_at = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for started_at: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for started_at: {e}")
+                    });
                 self
             }
             pub fn started_by<T>(mut self, value: T) -> Self
@@ -958,7 +1057,9 @@ pub mod types {
             {
                 self.started_by = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for started_by: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for started_by: {e}")
+                    });
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -968,7 +1069,9 @@ pub mod types {
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
                 self
             }
             pub fn summary<T>(mut self, value: T) -> Self
@@ -978,7 +1081,9 @@ pub mod types {
             {
                 self.summary = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for summary: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -988,13 +1093,17 @@ pub mod types {
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
                 self
             }
         }
         impl ::std::convert::TryFrom<Run> for super::Run {
             type Error = super::error::ConversionError;
-            fn try_from(value: Run) -> ::std::result::Result<Self, super::error::ConversionError> {
+            fn try_from(
+                value: Run,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     archived_at: value.archived_at?,
                     checklist_id: value.checklist_id?,
@@ -1062,7 +1171,9 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
                 self
             }
         }
@@ -1076,15 +1187,19 @@ pub mod types {
         }
         impl ::std::convert::From<super::RunEnvelope> for RunEnvelope {
             fn from(value: super::RunEnvelope) -> Self {
-                Self {
-                    data: Ok(value.data),
-                }
+                Self { data: Ok(value.data) }
             }
         }
         #[derive(Clone, Debug)]
         pub struct RunPage {
-            data: ::std::result::Result<::std::vec::Vec<super::Run>, ::std::string::String>,
-            meta: ::std::result::Result<::std::option::Option<super::Meta>, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Run>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<
+                ::std::option::Option<super::Meta>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for RunPage {
             fn default() -> Self {
@@ -1102,7 +1217,9 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
@@ -1112,7 +1229,9 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
+                    });
                 self
             }
         }
@@ -1142,12 +1261,18 @@ pub mod types {
         pub struct ConversionError(::std::borrow::Cow<'static, str>);
         impl ::std::error::Error for ConversionError {}
         impl ::std::fmt::Display for ConversionError {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+            fn fmt(
+                &self,
+                f: &mut ::std::fmt::Formatter<'_>,
+            ) -> Result<(), ::std::fmt::Error> {
                 ::std::fmt::Display::fmt(&self.0, f)
             }
         }
         impl ::std::fmt::Debug for ConversionError {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+            fn fmt(
+                &self,
+                f: &mut ::std::fmt::Formatter<'_>,
+            ) -> Result<(), ::std::fmt::Error> {
                 ::std::fmt::Debug::fmt(&self.0, f)
             }
         }
@@ -1194,9 +1319,7 @@ impl Client {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
-            reqwest::ClientBuilder::new()
-                .connect_timeout(dur)
-                .timeout(dur)
+            reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
         };
         #[cfg(target_arch = "wasm32")]
         let client = reqwest::ClientBuilder::new();
@@ -1208,7 +1331,11 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new_with_client(baseurl: &str, client: reqwest::Client, inner: crate::Hooks) -> Self {
+    pub fn new_with_client(
+        baseurl: &str,
+        client: reqwest::Client,
+        inner: crate::Hooks,
+    ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
             client,
@@ -1235,208 +1362,207 @@ const _: () = {
     fn assert_client_hooks()
     where
         Client: ClientHooks<crate::Hooks>,
-    {
-    }
+    {}
 };
 impl Client {
     /**List processes
 
-    Lists the organization's processes, a page at a time, newest first by default.
-    Archived processes are listed with `status=archived` (as documented) or with
-    `archived=only` / `archived=true` (as Tallyfy's own tools do).
+Lists the organization's processes, a page at a time, newest first by default.
+Archived processes are listed with `status=archived` (as documented) or with
+`archived=only` / `archived=true` (as Tallyfy's own tools do).
 
 
-    Sends a `GET` request to `/organizations/{org_id}/runs`
+Sends a `GET` request to `/organizations/{org_id}/runs`
 
-    Arguments:
-    - `org_id`: The organization's ID.
-    - `archived`: `only` lists archived processes alone; `true` lists archived and active together.
-    - `checklist_id`: Only processes launched from this template.
-    - `owners`: Comma-separated member IDs; only processes they own.
-    - `page`: The page to return, starting at 1.
-    - `per_page`: Items per page (default 10; the server caps it at 100).
-    - `q`: Free-text search over process names.
-    - `sort`: Sort field, prefixed with `-` for descending, for example `-created_at`.
-    - `status`: Filter by status: `active`, `complete`, `problem`, `archived`, ...
-    - `tag`: Only processes with this tag.
-    ```ignore
-    let response = client.list_processes()
-        .org_id(org_id)
-        .archived(archived)
-        .checklist_id(checklist_id)
-        .owners(owners)
-        .page(page)
-        .per_page(per_page)
-        .q(q)
-        .sort(sort)
-        .status(status)
-        .tag(tag)
-        .send()
-        .await;
-    ```*/
+Arguments:
+- `org_id`: The organization's ID.
+- `archived`: `only` lists archived processes alone; `true` lists archived and active together.
+- `checklist_id`: Only processes launched from this template.
+- `owners`: Comma-separated member IDs; only processes they own.
+- `page`: The page to return, starting at 1.
+- `per_page`: Items per page (default 10; the server caps it at 100).
+- `q`: Free-text search over process names.
+- `sort`: Sort field, prefixed with `-` for descending, for example `-created_at`.
+- `status`: Filter by status: `active`, `complete`, `problem`, `archived`, ...
+- `tag`: Only processes with this tag.
+```ignore
+let response = client.list_processes()
+    .org_id(org_id)
+    .archived(archived)
+    .checklist_id(checklist_id)
+    .owners(owners)
+    .page(page)
+    .per_page(per_page)
+    .q(q)
+    .sort(sort)
+    .status(status)
+    .tag(tag)
+    .send()
+    .await;
+```*/
     pub fn list_processes(&self) -> builder::ListProcesses<'_> {
         builder::ListProcesses::new(self)
     }
     /**Get a process
 
-    Returns one process, archived or not.
+Returns one process, archived or not.
 
-    Sends a `GET` request to `/organizations/{org_id}/runs/{run_id}`
+Sends a `GET` request to `/organizations/{org_id}/runs/{run_id}`
 
-    Arguments:
-    - `org_id`: The organization's ID.
-    - `run_id`: The process (run) ID, 32 hexadecimal characters.
-    ```ignore
-    let response = client.get_process()
-        .org_id(org_id)
-        .run_id(run_id)
-        .send()
-        .await;
-    ```*/
+Arguments:
+- `org_id`: The organization's ID.
+- `run_id`: The process (run) ID, 32 hexadecimal characters.
+```ignore
+let response = client.get_process()
+    .org_id(org_id)
+    .run_id(run_id)
+    .send()
+    .await;
+```*/
     pub fn get_process(&self) -> builder::GetProcess<'_> {
         builder::GetProcess::new(self)
     }
     /**Archive a process
 
-    Archives a process: a soft delete that can be undone with `activate_process`.
-    The process keeps its tasks and data and answers with `archived_at` set.
-    Archiving is repeatable: archiving an archived process archives it again.
+Archives a process: a soft delete that can be undone with `activate_process`.
+The process keeps its tasks and data and answers with `archived_at` set.
+Archiving is repeatable: archiving an archived process archives it again.
 
 
-    Sends a `DELETE` request to `/organizations/{org_id}/runs/{run_id}`
+Sends a `DELETE` request to `/organizations/{org_id}/runs/{run_id}`
 
-    Arguments:
-    - `org_id`: The organization's ID.
-    - `run_id`: The process (run) ID, 32 hexadecimal characters.
-    ```ignore
-    let response = client.archive_process()
-        .org_id(org_id)
-        .run_id(run_id)
-        .send()
-        .await;
-    ```*/
+Arguments:
+- `org_id`: The organization's ID.
+- `run_id`: The process (run) ID, 32 hexadecimal characters.
+```ignore
+let response = client.archive_process()
+    .org_id(org_id)
+    .run_id(run_id)
+    .send()
+    .await;
+```*/
     pub fn archive_process(&self) -> builder::ArchiveProcess<'_> {
         builder::ArchiveProcess::new(self)
     }
     /**Restore (activate) an archived process
 
-    Restores an archived process; it answers with `archived_at` cleared.
+Restores an archived process; it answers with `archived_at` cleared.
 
-    Sends a `PUT` request to `/organizations/{org_id}/runs/{run_id}/activate`
+Sends a `PUT` request to `/organizations/{org_id}/runs/{run_id}/activate`
 
-    Arguments:
-    - `org_id`: The organization's ID.
-    - `run_id`: The process (run) ID, 32 hexadecimal characters.
-    ```ignore
-    let response = client.activate_process()
-        .org_id(org_id)
-        .run_id(run_id)
-        .send()
-        .await;
-    ```*/
+Arguments:
+- `org_id`: The organization's ID.
+- `run_id`: The process (run) ID, 32 hexadecimal characters.
+```ignore
+let response = client.activate_process()
+    .org_id(org_id)
+    .run_id(run_id)
+    .send()
+    .await;
+```*/
     pub fn activate_process(&self) -> builder::ActivateProcess<'_> {
         builder::ActivateProcess::new(self)
     }
     /**Permanently delete an archived process
 
-    Deletes an archived process and everything attached to it: tasks, comments,
-    form-field values, attachments, tags and watchers. **It cannot be undone.**
-    The process must be archived first (`archive_process`); only administrators
-    may delete permanently.
+Deletes an archived process and everything attached to it: tasks, comments,
+form-field values, attachments, tags and watchers. **It cannot be undone.**
+The process must be archived first (`archive_process`); only administrators
+may delete permanently.
 
 
-    Sends a `DELETE` request to `/organizations/{org_id}/runs/{run_id}/delete`
+Sends a `DELETE` request to `/organizations/{org_id}/runs/{run_id}/delete`
 
-    Arguments:
-    - `org_id`: The organization's ID.
-    - `run_id`: The process (run) ID, 32 hexadecimal characters.
-    ```ignore
-    let response = client.permanently_delete_process()
-        .org_id(org_id)
-        .run_id(run_id)
-        .send()
-        .await;
-    ```*/
+Arguments:
+- `org_id`: The organization's ID.
+- `run_id`: The process (run) ID, 32 hexadecimal characters.
+```ignore
+let response = client.permanently_delete_process()
+    .org_id(org_id)
+    .run_id(run_id)
+    .send()
+    .await;
+```*/
     pub fn permanently_delete_process(&self) -> builder::PermanentlyDeleteProcess<'_> {
         builder::PermanentlyDeleteProcess::new(self)
     }
     /**Archive a one-off task
 
-    Archives a one-off task; `restore_task` undoes it.
+Archives a one-off task; `restore_task` undoes it.
 
-    Sends a `DELETE` request to `/organizations/{org_id}/tasks/{task_id}`
+Sends a `DELETE` request to `/organizations/{org_id}/tasks/{task_id}`
 
-    Arguments:
-    - `org_id`: The organization's ID.
-    - `task_id`: The one-off task's ID.
-    ```ignore
-    let response = client.archive_task()
-        .org_id(org_id)
-        .task_id(task_id)
-        .send()
-        .await;
-    ```*/
+Arguments:
+- `org_id`: The organization's ID.
+- `task_id`: The one-off task's ID.
+```ignore
+let response = client.archive_task()
+    .org_id(org_id)
+    .task_id(task_id)
+    .send()
+    .await;
+```*/
     pub fn archive_task(&self) -> builder::ArchiveTask<'_> {
         builder::ArchiveTask::new(self)
     }
     /**Restore an archived one-off task
 
-    Restores an archived one-off task. The body of the answer is not documented and is ignored.
+Restores an archived one-off task. The body of the answer is not documented and is ignored.
 
-    Sends a `PUT` request to `/organizations/{org_id}/tasks/{task_id}/restore`
+Sends a `PUT` request to `/organizations/{org_id}/tasks/{task_id}/restore`
 
-    Arguments:
-    - `org_id`: The organization's ID.
-    - `task_id`: The one-off task's ID.
-    ```ignore
-    let response = client.restore_task()
-        .org_id(org_id)
-        .task_id(task_id)
-        .send()
-        .await;
-    ```*/
+Arguments:
+- `org_id`: The organization's ID.
+- `task_id`: The one-off task's ID.
+```ignore
+let response = client.restore_task()
+    .org_id(org_id)
+    .task_id(task_id)
+    .send()
+    .await;
+```*/
     pub fn restore_task(&self) -> builder::RestoreTask<'_> {
         builder::RestoreTask::new(self)
     }
     /**Permanently delete a one-off task
 
-    Deletes a one-off task for good. **It cannot be undone.** Tasks that belong to a
-    process are removed only by deleting their process.
+Deletes a one-off task for good. **It cannot be undone.** Tasks that belong to a
+process are removed only by deleting their process.
 
 
-    Sends a `DELETE` request to `/organizations/{org_id}/tasks/{task_id}/delete`
+Sends a `DELETE` request to `/organizations/{org_id}/tasks/{task_id}/delete`
 
-    Arguments:
-    - `org_id`: The organization's ID.
-    - `task_id`: The one-off task's ID.
-    ```ignore
-    let response = client.permanently_delete_task()
-        .org_id(org_id)
-        .task_id(task_id)
-        .send()
-        .await;
-    ```*/
+Arguments:
+- `org_id`: The organization's ID.
+- `task_id`: The one-off task's ID.
+```ignore
+let response = client.permanently_delete_task()
+    .org_id(org_id)
+    .task_id(task_id)
+    .send()
+    .await;
+```*/
     pub fn permanently_delete_task(&self) -> builder::PermanentlyDeleteTask<'_> {
         builder::PermanentlyDeleteTask::new(self)
     }
     /**Delete a tag
 
-    Deletes a tag and all its associations. It answers 204 also when the tag does not
-    exist, so deleting twice is harmless. **It cannot be undone.**
+Deletes a tag and all its associations. It answers 204 also when the tag does not
+exist, so deleting twice is harmless. **It cannot be undone.**
 
 
-    Sends a `DELETE` request to `/organizations/{org_id}/tags/{tag_id}`
+Sends a `DELETE` request to `/organizations/{org_id}/tags/{tag_id}`
 
-    Arguments:
-    - `org_id`: The organization's ID.
-    - `tag_id`: The tag's ID.
-    ```ignore
-    let response = client.delete_tag()
-        .org_id(org_id)
-        .tag_id(tag_id)
-        .send()
-        .await;
-    ```*/
+Arguments:
+- `org_id`: The organization's ID.
+- `tag_id`: The tag's ID.
+```ignore
+let response = client.delete_tag()
+    .org_id(org_id)
+    .tag_id(tag_id)
+    .send()
+    .await;
+```*/
     pub fn delete_tag(&self) -> builder::DeleteTag<'_> {
         builder::DeleteTag::new(self)
     }
@@ -1447,12 +1573,12 @@ pub mod builder {
     use super::types;
     #[allow(unused_imports)]
     use super::{
-        ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
-        ResponseValue, encode_path,
+        encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
+        RequestBuilderExt, ResponseValue,
     };
     /**Builder for [`Client::list_processes`]
 
-    [`Client::list_processes`]: super::Client::list_processes*/
+[`Client::list_processes`]: super::Client::list_processes*/
     #[derive(Debug, Clone)]
     pub struct ListProcesses<'a> {
         client: &'a super::Client,
@@ -1487,54 +1613,77 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.org_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for org_id failed".to_string()
-            });
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn archived<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.archived = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for archived failed".to_string()
-            });
+            self.archived = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for archived failed"
+                        .to_string()
+                });
             self
         }
         pub fn checklist_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.checklist_id = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for checklist_id failed".to_string()
-            });
+            self.checklist_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for checklist_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn owners<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.owners = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for owners failed".to_string()
-            });
+            self.owners = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for owners failed"
+                        .to_string()
+                });
             self
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for page failed".to_string()
-            });
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for page failed"
+                        .to_string()
+                });
             self
         }
         pub fn per_page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.per_page = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for per_page failed".to_string()
-            });
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for per_page failed"
+                        .to_string()
+                });
             self
         }
         pub fn q<V>(mut self, value: V) -> Self
@@ -1544,38 +1693,54 @@ pub mod builder {
             self.q = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `:: std :: string :: String` for q failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for q failed".to_string()
+                });
             self
         }
         pub fn sort<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for sort failed".to_string()
-            });
+            self.sort = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort failed"
+                        .to_string()
+                });
             self
         }
         pub fn status<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.status = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for status failed".to_string()
-            });
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for status failed"
+                        .to_string()
+                });
             self
         }
         pub fn tag<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tag = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for tag failed".to_string()
-            });
+            self.tag = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for tag failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/organizations/{org_id}/runs`
-        pub async fn send(self) -> Result<ResponseValue<types::RunPage>, Error<types::ErrorBody>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::RunPage>, Error<types::ErrorBody>> {
             let Self {
                 client,
                 org_id,
@@ -1600,15 +1765,17 @@ pub mod builder {
             let status = status.map_err(Error::InvalidRequest)?;
             let tag = tag.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/organizations/{}/runs",
-                client.baseurl,
-                encode_path(&org_id.to_string()),
+                "{}/organizations/{}/runs", client.baseurl, encode_path(& org_id
+                .to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1618,10 +1785,9 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("archived", &archived))
-                .query(&progenitor_client::QueryParam::new(
-                    "checklist_id",
-                    &checklist_id,
-                ))
+                .query(
+                    &progenitor_client::QueryParam::new("checklist_id", &checklist_id),
+                )
                 .query(&progenitor_client::QueryParam::new("owners", &owners))
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("per_page", &per_page))
@@ -1640,34 +1806,62 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16..=599u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
     /**Builder for [`Client::get_process`]
 
-    [`Client::get_process`]: super::Client::get_process*/
+[`Client::get_process`]: super::Client::get_process*/
     #[derive(Debug, Clone)]
     pub struct GetProcess<'a> {
         client: &'a super::Client,
@@ -1686,42 +1880,45 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.org_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for org_id failed".to_string()
-            });
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn run_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.run_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for run_id failed".to_string()
-            });
+            self.run_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for run_id failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/organizations/{org_id}/runs/{run_id}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RunEnvelope>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                org_id,
-                run_id,
-            } = self;
+            let Self { client, org_id, run_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let run_id = run_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/organizations/{}/runs/{}",
-                client.baseurl,
-                encode_path(&org_id.to_string()),
-                encode_path(&run_id.to_string()),
+                "{}/organizations/{}/runs/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& run_id.to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1741,31 +1938,55 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16..=599u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
     /**Builder for [`Client::archive_process`]
 
-    [`Client::archive_process`]: super::Client::archive_process*/
+[`Client::archive_process`]: super::Client::archive_process*/
     #[derive(Debug, Clone)]
     pub struct ArchiveProcess<'a> {
         client: &'a super::Client,
@@ -1784,42 +2005,45 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.org_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for org_id failed".to_string()
-            });
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn run_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.run_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for run_id failed".to_string()
-            });
+            self.run_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for run_id failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `DELETE` request to `/organizations/{org_id}/runs/{run_id}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RunEnvelope>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                org_id,
-                run_id,
-            } = self;
+            let Self { client, org_id, run_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let run_id = run_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/organizations/{}/runs/{}",
-                client.baseurl,
-                encode_path(&org_id.to_string()),
-                encode_path(&run_id.to_string()),
+                "{}/organizations/{}/runs/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& run_id.to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1839,31 +2063,55 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16..=599u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
     /**Builder for [`Client::activate_process`]
 
-    [`Client::activate_process`]: super::Client::activate_process*/
+[`Client::activate_process`]: super::Client::activate_process*/
     #[derive(Debug, Clone)]
     pub struct ActivateProcess<'a> {
         client: &'a super::Client,
@@ -1882,42 +2130,45 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.org_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for org_id failed".to_string()
-            });
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn run_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.run_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for run_id failed".to_string()
-            });
+            self.run_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for run_id failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `PUT` request to `/organizations/{org_id}/runs/{run_id}/activate`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RunEnvelope>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                org_id,
-                run_id,
-            } = self;
+            let Self { client, org_id, run_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let run_id = run_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/organizations/{}/runs/{}/activate",
-                client.baseurl,
-                encode_path(&org_id.to_string()),
-                encode_path(&run_id.to_string()),
+                "{}/organizations/{}/runs/{}/activate", client.baseurl, encode_path(&
+                org_id.to_string()), encode_path(& run_id.to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1937,31 +2188,55 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16..=599u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
     /**Builder for [`Client::permanently_delete_process`]
 
-    [`Client::permanently_delete_process`]: super::Client::permanently_delete_process*/
+[`Client::permanently_delete_process`]: super::Client::permanently_delete_process*/
     #[derive(Debug, Clone)]
     pub struct PermanentlyDeleteProcess<'a> {
         client: &'a super::Client,
@@ -1980,40 +2255,43 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.org_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for org_id failed".to_string()
-            });
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn run_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.run_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for run_id failed".to_string()
-            });
+            self.run_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for run_id failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `DELETE` request to `/organizations/{org_id}/runs/{run_id}/delete`
         pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                org_id,
-                run_id,
-            } = self;
+            let Self { client, org_id, run_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let run_id = run_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/organizations/{}/runs/{}/delete",
-                client.baseurl,
-                encode_path(&org_id.to_string()),
-                encode_path(&run_id.to_string()),
+                "{}/organizations/{}/runs/{}/delete", client.baseurl, encode_path(&
+                org_id.to_string()), encode_path(& run_id.to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2034,34 +2312,62 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
                 200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16..=599u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
     /**Builder for [`Client::archive_task`]
 
-    [`Client::archive_task`]: super::Client::archive_task*/
+[`Client::archive_task`]: super::Client::archive_task*/
     #[derive(Debug, Clone)]
     pub struct ArchiveTask<'a> {
         client: &'a super::Client,
@@ -2080,40 +2386,43 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.org_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for org_id failed".to_string()
-            });
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn task_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.task_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for task_id failed".to_string()
-            });
+            self.task_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for task_id failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `DELETE` request to `/organizations/{org_id}/tasks/{task_id}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                org_id,
-                task_id,
-            } = self;
+            let Self { client, org_id, task_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let task_id = task_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/organizations/{}/tasks/{}",
-                client.baseurl,
-                encode_path(&org_id.to_string()),
-                encode_path(&task_id.to_string()),
+                "{}/organizations/{}/tasks/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& task_id.to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2134,31 +2443,55 @@ pub mod builder {
             match response.status().as_u16() {
                 200..=299 => Ok(ResponseValue::empty(response)),
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16..=599u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
     /**Builder for [`Client::restore_task`]
 
-    [`Client::restore_task`]: super::Client::restore_task*/
+[`Client::restore_task`]: super::Client::restore_task*/
     #[derive(Debug, Clone)]
     pub struct RestoreTask<'a> {
         client: &'a super::Client,
@@ -2177,40 +2510,43 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.org_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for org_id failed".to_string()
-            });
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn task_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.task_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for task_id failed".to_string()
-            });
+            self.task_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for task_id failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `PUT` request to `/organizations/{org_id}/tasks/{task_id}/restore`
         pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                org_id,
-                task_id,
-            } = self;
+            let Self { client, org_id, task_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let task_id = task_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/organizations/{}/tasks/{}/restore",
-                client.baseurl,
-                encode_path(&org_id.to_string()),
-                encode_path(&task_id.to_string()),
+                "{}/organizations/{}/tasks/{}/restore", client.baseurl, encode_path(&
+                org_id.to_string()), encode_path(& task_id.to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2231,31 +2567,55 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
                 200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16..=599u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
     /**Builder for [`Client::permanently_delete_task`]
 
-    [`Client::permanently_delete_task`]: super::Client::permanently_delete_task*/
+[`Client::permanently_delete_task`]: super::Client::permanently_delete_task*/
     #[derive(Debug, Clone)]
     pub struct PermanentlyDeleteTask<'a> {
         client: &'a super::Client,
@@ -2274,40 +2634,43 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.org_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for org_id failed".to_string()
-            });
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn task_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.task_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for task_id failed".to_string()
-            });
+            self.task_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for task_id failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `DELETE` request to `/organizations/{org_id}/tasks/{task_id}/delete`
         pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                org_id,
-                task_id,
-            } = self;
+            let Self { client, org_id, task_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let task_id = task_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/organizations/{}/tasks/{}/delete",
-                client.baseurl,
-                encode_path(&org_id.to_string()),
-                encode_path(&task_id.to_string()),
+                "{}/organizations/{}/tasks/{}/delete", client.baseurl, encode_path(&
+                org_id.to_string()), encode_path(& task_id.to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2328,31 +2691,55 @@ pub mod builder {
             match response.status().as_u16() {
                 200..=299 => Ok(ResponseValue::empty(response)),
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16..=599u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
     /**Builder for [`Client::delete_tag`]
 
-    [`Client::delete_tag`]: super::Client::delete_tag*/
+[`Client::delete_tag`]: super::Client::delete_tag*/
     #[derive(Debug, Clone)]
     pub struct DeleteTag<'a> {
         client: &'a super::Client,
@@ -2371,40 +2758,43 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.org_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for org_id failed".to_string()
-            });
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn tag_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tag_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for tag_id failed".to_string()
-            });
+            self.tag_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for tag_id failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `DELETE` request to `/organizations/{org_id}/tags/{tag_id}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                org_id,
-                tag_id,
-            } = self;
+            let Self { client, org_id, tag_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let tag_id = tag_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/organizations/{}/tags/{}",
-                client.baseurl,
-                encode_path(&org_id.to_string()),
-                encode_path(&tag_id.to_string()),
+                "{}/organizations/{}/tags/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& tag_id.to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2425,21 +2815,41 @@ pub mod builder {
             match response.status().as_u16() {
                 200..=299 => Ok(ResponseValue::empty(response)),
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16..=599u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

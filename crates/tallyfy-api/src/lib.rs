@@ -19,8 +19,11 @@ use std::sync::Arc;
 
 use progenitor_client::{ClientHooks, OperationInfo};
 
+// Generated files are formatted by the generator (prettyplease), not by rustfmt.
+#[rustfmt::skip]
 #[allow(missing_docs, unreachable_patterns, clippy::all, clippy::unwrap_used)]
 mod generated;
+#[rustfmt::skip]
 #[allow(clippy::all)]
 mod operations;
 

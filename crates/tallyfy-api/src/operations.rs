@@ -16,10 +16,7 @@ pub static OPERATIONS: &[Operation] = &[
             ("403", "The token's user may not do this."),
             ("404", "Not found."),
             ("422", "The request was understood but is invalid."),
-            (
-                "429",
-                "Too many requests; wait as long as `Retry-After` says.",
-            ),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
             ("4XX", "The request was refused."),
             ("5XX", "The server or a proxy in front of it failed."),
         ],
@@ -35,10 +32,7 @@ pub static OPERATIONS: &[Operation] = &[
             ("401", "The token is missing, invalid or expired."),
             ("403", "The token's user may not do this."),
             ("404", "No such process."),
-            (
-                "429",
-                "Too many requests; wait as long as `Retry-After` says.",
-            ),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
             ("4XX", "The request was refused."),
             ("5XX", "The server or a proxy in front of it failed."),
         ],
@@ -54,10 +48,7 @@ pub static OPERATIONS: &[Operation] = &[
             ("401", "The token is missing, invalid or expired."),
             ("403", "The token's user may not do this."),
             ("404", "No such process."),
-            (
-                "429",
-                "Too many requests; wait as long as `Retry-After` says.",
-            ),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
             ("4XX", "The request was refused."),
             ("5XX", "The server or a proxy in front of it failed."),
         ],
@@ -73,10 +64,7 @@ pub static OPERATIONS: &[Operation] = &[
             ("401", "The token is missing, invalid or expired."),
             ("403", "The token's user may not do this."),
             ("404", "No such process."),
-            (
-                "429",
-                "Too many requests; wait as long as `Retry-After` says.",
-            ),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
             ("4XX", "The request was refused."),
             ("5XX", "The server or a proxy in front of it failed."),
         ],
@@ -96,16 +84,10 @@ pub static OPERATIONS: &[Operation] = &[
                 "422",
                 "The process is not archived yet; archive it before deleting it permanently.",
             ),
-            (
-                "429",
-                "Too many requests; wait as long as `Retry-After` says.",
-            ),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
             ("4XX", "The request was refused."),
             ("5XX", "The server or a proxy in front of it failed."),
-            (
-                "2XX",
-                "Any other success status: also success, body ignored.",
-            ),
+            ("2XX", "Any other success status: also success, body ignored."),
         ],
     },
     Operation {
@@ -119,16 +101,10 @@ pub static OPERATIONS: &[Operation] = &[
             ("401", "The token is missing, invalid or expired."),
             ("403", "The token's user may not do this."),
             ("404", "No such one-off task."),
-            (
-                "429",
-                "Too many requests; wait as long as `Retry-After` says.",
-            ),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
             ("4XX", "The request was refused."),
             ("5XX", "The server or a proxy in front of it failed."),
-            (
-                "2XX",
-                "Any other success status: also success, body ignored.",
-            ),
+            ("2XX", "Any other success status: also success, body ignored."),
         ],
     },
     Operation {
@@ -142,16 +118,10 @@ pub static OPERATIONS: &[Operation] = &[
             ("401", "The token is missing, invalid or expired."),
             ("403", "The token's user may not do this."),
             ("404", "No such one-off task."),
-            (
-                "429",
-                "Too many requests; wait as long as `Retry-After` says.",
-            ),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
             ("4XX", "The request was refused."),
             ("5XX", "The server or a proxy in front of it failed."),
-            (
-                "2XX",
-                "Any other success status: also success, body ignored.",
-            ),
+            ("2XX", "Any other success status: also success, body ignored."),
         ],
     },
     Operation {
@@ -165,16 +135,10 @@ pub static OPERATIONS: &[Operation] = &[
             ("401", "The token is missing, invalid or expired."),
             ("403", "The token's user may not delete this task."),
             ("404", "No such one-off task."),
-            (
-                "429",
-                "Too many requests; wait as long as `Retry-After` says.",
-            ),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
             ("4XX", "The request was refused."),
             ("5XX", "The server or a proxy in front of it failed."),
-            (
-                "2XX",
-                "Any other success status: also success, body ignored.",
-            ),
+            ("2XX", "Any other success status: also success, body ignored."),
         ],
     },
     Operation {
@@ -187,16 +151,10 @@ pub static OPERATIONS: &[Operation] = &[
             ("204", "Deleted, or there was no such tag."),
             ("401", "The token is missing, invalid or expired."),
             ("403", "The token's user may not do this."),
-            (
-                "429",
-                "Too many requests; wait as long as `Retry-After` says.",
-            ),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
             ("4XX", "The request was refused."),
             ("5XX", "The server or a proxy in front of it failed."),
-            (
-                "2XX",
-                "Any other success status: also success, body ignored.",
-            ),
+            ("2XX", "Any other success status: also success, body ignored."),
         ],
     },
 ];
@@ -206,8 +164,9 @@ impl Call for builder::ListProcesses<'_> {
     const OPERATION: &'static Operation = &OPERATIONS[0usize];
     fn send(
         self,
-    ) -> impl Future<Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>> + Send
-    {
+    ) -> impl Future<
+        Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>,
+    > + Send {
         builder::ListProcesses::send(self)
     }
 }
@@ -217,8 +176,9 @@ impl Call for builder::GetProcess<'_> {
     const OPERATION: &'static Operation = &OPERATIONS[1usize];
     fn send(
         self,
-    ) -> impl Future<Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>> + Send
-    {
+    ) -> impl Future<
+        Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>,
+    > + Send {
         builder::GetProcess::send(self)
     }
 }
@@ -228,8 +188,9 @@ impl Call for builder::ArchiveProcess<'_> {
     const OPERATION: &'static Operation = &OPERATIONS[2usize];
     fn send(
         self,
-    ) -> impl Future<Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>> + Send
-    {
+    ) -> impl Future<
+        Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>,
+    > + Send {
         builder::ArchiveProcess::send(self)
     }
 }
@@ -239,8 +200,9 @@ impl Call for builder::ActivateProcess<'_> {
     const OPERATION: &'static Operation = &OPERATIONS[3usize];
     fn send(
         self,
-    ) -> impl Future<Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>> + Send
-    {
+    ) -> impl Future<
+        Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>,
+    > + Send {
         builder::ActivateProcess::send(self)
     }
 }
@@ -250,8 +212,9 @@ impl Call for builder::PermanentlyDeleteProcess<'_> {
     const OPERATION: &'static Operation = &OPERATIONS[4usize];
     fn send(
         self,
-    ) -> impl Future<Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>> + Send
-    {
+    ) -> impl Future<
+        Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>,
+    > + Send {
         builder::PermanentlyDeleteProcess::send(self)
     }
 }
@@ -261,8 +224,9 @@ impl Call for builder::ArchiveTask<'_> {
     const OPERATION: &'static Operation = &OPERATIONS[5usize];
     fn send(
         self,
-    ) -> impl Future<Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>> + Send
-    {
+    ) -> impl Future<
+        Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>,
+    > + Send {
         builder::ArchiveTask::send(self)
     }
 }
@@ -272,8 +236,9 @@ impl Call for builder::RestoreTask<'_> {
     const OPERATION: &'static Operation = &OPERATIONS[6usize];
     fn send(
         self,
-    ) -> impl Future<Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>> + Send
-    {
+    ) -> impl Future<
+        Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>,
+    > + Send {
         builder::RestoreTask::send(self)
     }
 }
@@ -283,8 +248,9 @@ impl Call for builder::PermanentlyDeleteTask<'_> {
     const OPERATION: &'static Operation = &OPERATIONS[7usize];
     fn send(
         self,
-    ) -> impl Future<Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>> + Send
-    {
+    ) -> impl Future<
+        Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>,
+    > + Send {
         builder::PermanentlyDeleteTask::send(self)
     }
 }
@@ -294,8 +260,9 @@ impl Call for builder::DeleteTag<'_> {
     const OPERATION: &'static Operation = &OPERATIONS[8usize];
     fn send(
         self,
-    ) -> impl Future<Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>> + Send
-    {
+    ) -> impl Future<
+        Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>,
+    > + Send {
         builder::DeleteTag::send(self)
     }
 }
