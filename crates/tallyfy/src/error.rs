@@ -213,6 +213,8 @@ impl Error {
 }
 
 impl fmt::Display for Error {
+    /// One line: `operation: kind (HTTP status): explanation`, then what the server
+    /// said, the retry advice, the attempts and the request id, each as a sentence.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.details();
         if let Some(operation) = d.operation {
@@ -222,15 +224,15 @@ impl fmt::Display for Error {
         if let Some(status) = d.status {
             write!(f, " (HTTP {})", status.as_u16())?;
         }
-        write!(f, ": {}", d.explanation)?;
+        write!(f, ": {}", sentence(&d.explanation))?;
         if let Some(message) = &d.message {
-            write!(f, " Server said: {message:?}.")?;
+            write!(f, " Server said: {}", sentence(message))?;
         }
         if let Some(code) = &d.code {
             write!(f, " Code: {code}.")?;
         }
         for (field, messages) in &d.field_errors {
-            write!(f, " {field}: {}.", messages.join(" "))?;
+            write!(f, " {field}: {}", sentence(&messages.join(" ")))?;
         }
         if let Some(wait) = d.retry_after {
             write!(f, " Retry after {}s.", wait.as_secs())?;
@@ -242,6 +244,16 @@ impl fmt::Display for Error {
             write!(f, " Request id: {id}.")?;
         }
         Ok(())
+    }
+}
+
+/// `text` ending with a full stop (unless it already ends a sentence).
+fn sentence(text: &str) -> String {
+    let text = text.trim();
+    if text.ends_with(['.', '!', '?']) {
+        text.to_string()
+    } else {
+        format!("{text}.")
     }
 }
 
