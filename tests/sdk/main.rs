@@ -1,8 +1,12 @@
 //! The SDK against loopback servers: every operation, every documented status, the
-//! outgoing requests, the errors of every kind, and bad input.
+//! outgoing requests, the errors of every kind, bad input, retries and the fault table.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+mod conformance;
 mod errors;
 mod input;
 mod operations;
 mod requests;
+mod retries;
 mod support;

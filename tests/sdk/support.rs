@@ -30,6 +30,7 @@ pub fn client_with(base_url: &str, retry: RetryPolicy) -> Client {
 }
 
 /// A client whose waits between attempts are collected in the returned list.
+#[allow(dead_code)] // used by the tracing test binary
 pub fn recording_client(base_url: &str, retry: RetryPolicy) -> (Client, Arc<Mutex<Vec<Duration>>>) {
     let waits = Arc::new(Mutex::new(Vec::new()));
     let seen = waits.clone();
@@ -220,30 +221,40 @@ pub fn statuses(documented: &str) -> Vec<u16> {
 pub enum Script {
     /// Reads the request, then answers with these raw bytes and closes.
     Answer(String),
+    /// Closes at once, without reading the request (a reset).
+    ResetBeforeRequest,
     /// Reads the request, then closes without a word.
     Hangup,
     /// Reads the request, then says nothing until the client gives up.
     Stall,
+    /// Reads the request, sends this head and a little body, then stalls.
+    StallBody(String),
+    /// Reads the request, sends this head, then `Some(n)` bytes of body, or an endless
+    /// chunked body (`None`), until the client stops reading.
+    Stream(String, Option<usize>),
+}
+
+/// The head of an answer with `status` and `headers`.
+pub fn head(status: u16, headers: &[(&str, &str)]) -> String {
+    let mut raw = format!("HTTP/1.1 {status} X\r\nconnection: close\r\n");
+    for (name, value) in headers {
+        raw.push_str(&format!("{name}: {value}\r\n"));
+    }
+    raw + "\r\n"
 }
 
 /// An HTTP answer with `status`, `headers` and `body`, as raw bytes.
 pub fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> Script {
-    let mut raw = format!(
-        "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        raw.push_str(&format!("{name}: {value}\r\n"));
-    }
-    raw.push_str("\r\n");
-    raw.push_str(body);
-    Script::Answer(raw)
+    let length = body.len().to_string();
+    let mut all = headers.to_vec();
+    all.push(("content-length", &length));
+    Script::Answer(head(status, &all) + body)
 }
 
-/// A loopback server that plays `script`, one step per connection, and counts them.
-/// Returns its base URL and the request heads it read.
+/// A loopback server that plays `script`, one step per connection, and keeps the
+/// request heads it read. Returns its base URL and those heads.
 pub async fn scripted(script: Vec<Script>) -> (String, Arc<Mutex<Vec<String>>>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
@@ -255,33 +266,79 @@ pub async fn scripted(script: Vec<Script>) -> (String, Arc<Mutex<Vec<String>>>) 
             let Ok((mut socket, _)) = listener.accept().await else {
                 return;
             };
-            let mut head = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                match socket.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => head.extend_from_slice(&buf[..n]),
-                }
+            if let Script::ResetBeforeRequest = step {
+                // Long enough for the request to be on its way, so that the client
+                // cannot tell it was never read.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                seen.lock().unwrap().push(String::new());
+                let _ = socket.set_zero_linger();
+                drop(socket);
+                continue;
             }
-            seen.lock()
-                .unwrap()
-                .push(String::from_utf8_lossy(&head).into_owned());
+            let request = read_head(&mut socket).await;
+            seen.lock().unwrap().push(request);
             match step {
                 Script::Answer(raw) => {
                     let _ = socket.write_all(raw.as_bytes()).await;
                     let _ = socket.shutdown().await;
                 }
-                Script::Hangup => drop(socket),
-                Script::Stall => {
-                    tokio::spawn(async move {
-                        tokio::time::sleep(Duration::from_secs(30)).await;
-                        drop(socket);
-                    });
+                Script::ResetBeforeRequest | Script::Hangup => drop(socket),
+                Script::Stall => hold(socket),
+                Script::StallBody(head) => {
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    let _ = socket.write_all(b"{\"data\": [").await;
+                    hold(socket);
+                }
+                Script::Stream(head, total) => {
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    stream_body(&mut socket, total).await;
                 }
             }
         }
     });
     (base_url, heads)
+}
+
+async fn read_head(socket: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match socket.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+/// Keeps a connection open and silent for longer than any client timeout in the tests.
+fn hold(socket: tokio::net::TcpStream) {
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(socket);
+    });
+}
+
+/// Writes `total` bytes of body (or an endless chunked body) until the reader stops;
+/// never more than 256 MiB.
+async fn stream_body(socket: &mut tokio::net::TcpStream, total: Option<usize>) {
+    use tokio::io::AsyncWriteExt;
+    let chunk = vec![b'x'; 16 * 1024];
+    let framed = [
+        format!("{:x}\r\n", chunk.len()).into_bytes(),
+        chunk.clone(),
+        b"\r\n".to_vec(),
+    ]
+    .concat();
+    let mut sent = 0;
+    while sent < total.unwrap_or(usize::MAX).min(256 << 20) {
+        let piece = if total.is_some() { &chunk } else { &framed };
+        if socket.write_all(piece).await.is_err() {
+            return;
+        }
+        sent += chunk.len();
+    }
 }
 
 /// A loopback address where nothing listens.

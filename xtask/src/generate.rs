@@ -164,12 +164,15 @@ fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
             .get(spec::IRREVERSIBLE)
             .and_then(|v| v.as_bool())
             == Some(true);
+        let returns_body = spec::documents_success_body(spec, op);
         let responses = op.responses.responses.iter().map(|(status, response)| {
             let status = match status {
                 StatusCode::Code(code) => code.to_string(),
                 StatusCode::Range(range) => format!("{range}XX"),
             };
-            let description = response_description(spec, response);
+            let description = spec::resolve(spec, response)
+                .map(|r| r.description.as_str())
+                .unwrap_or_default();
             quote!((#status, #description))
         });
         entries.push(quote! {
@@ -179,6 +182,7 @@ fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
                 path: #path,
                 summary: #summary,
                 irreversible: #irreversible,
+                returns_body: #returns_body,
                 responses: &[#(#responses),*],
             }
         });
@@ -208,21 +212,6 @@ fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
 
         #(#calls)*
     })
-}
-
-fn response_description(
-    spec: &OpenAPI,
-    response: &openapiv3::ReferenceOr<openapiv3::Response>,
-) -> String {
-    match response {
-        openapiv3::ReferenceOr::Item(response) => response.description.clone(),
-        openapiv3::ReferenceOr::Reference { reference } => reference
-            .strip_prefix("#/components/responses/")
-            .and_then(|name| spec.components.as_ref()?.responses.get(name))
-            .and_then(|r| r.as_item())
-            .map(|r| r.description.clone())
-            .unwrap_or_default(),
-    }
 }
 
 /// The `T` and `E` of `send(self) -> Result<ResponseValue<T>, Error<E>>` on `builder`.

@@ -62,6 +62,25 @@ pub fn widen_empty_successes(spec: &mut OpenAPI) {
     }
 }
 
+/// Whether any success response of `op` documents a body.
+pub fn documents_success_body(spec: &OpenAPI, op: &Operation) -> bool {
+    op.responses
+        .responses
+        .iter()
+        .filter(|(status, _)| is_success(status))
+        .any(|(_, response)| resolve(spec, response).is_some_and(|r| !r.content.is_empty()))
+}
+
+/// The response itself, following a `#/components/responses/...` reference.
+pub fn resolve<'a>(spec: &'a OpenAPI, response: &'a ReferenceOr<Response>) -> Option<&'a Response> {
+    match response {
+        ReferenceOr::Item(response) => Some(response),
+        ReferenceOr::Reference { reference } => reference
+            .strip_prefix("#/components/responses/")
+            .and_then(|name| spec.components.as_ref()?.responses.get(name)?.as_item()),
+    }
+}
+
 fn is_success(status: &StatusCode) -> bool {
     match status {
         StatusCode::Code(code) => (200..300).contains(code),

@@ -44,6 +44,8 @@ pub struct Operation {
     pub summary: &'static str,
     /// Whether its effect cannot be undone (`x-tallyfy-irreversible` in the spec).
     pub irreversible: bool,
+    /// Whether a success answer documents a body (otherwise the output is `()`).
+    pub returns_body: bool,
     /// Each documented status (`"404"`, `"4XX"`) with its description.
     pub responses: &'static [(&'static str, &'static str)],
 }

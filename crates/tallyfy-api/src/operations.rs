@@ -10,6 +10,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/organizations/{org_id}/runs",
         summary: "List processes.",
         irreversible: false,
+        returns_body: true,
         responses: &[
             ("200", "A page of processes."),
             ("401", "The token is missing, invalid or expired."),
@@ -27,6 +28,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/organizations/{org_id}/runs/{run_id}",
         summary: "Get a process.",
         irreversible: false,
+        returns_body: true,
         responses: &[
             ("200", "The process."),
             ("401", "The token is missing, invalid or expired."),
@@ -43,6 +45,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/organizations/{org_id}/runs/{run_id}",
         summary: "Archive a process.",
         irreversible: false,
+        returns_body: true,
         responses: &[
             ("200", "The archived process, with `archived_at` set."),
             ("401", "The token is missing, invalid or expired."),
@@ -59,6 +62,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/organizations/{org_id}/runs/{run_id}/activate",
         summary: "Restore (activate) an archived process.",
         irreversible: false,
+        returns_body: true,
         responses: &[
             ("200", "The restored process, with `archived_at` null."),
             ("401", "The token is missing, invalid or expired."),
@@ -75,6 +79,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/organizations/{org_id}/runs/{run_id}/delete",
         summary: "Permanently delete an archived process.",
         irreversible: true,
+        returns_body: false,
         responses: &[
             ("200", "Deleted. The body is empty."),
             ("401", "The token is missing, invalid or expired."),
@@ -96,6 +101,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/organizations/{org_id}/tasks/{task_id}",
         summary: "Archive a one-off task.",
         irreversible: false,
+        returns_body: false,
         responses: &[
             ("204", "Archived."),
             ("401", "The token is missing, invalid or expired."),
@@ -113,6 +119,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/organizations/{org_id}/tasks/{task_id}/restore",
         summary: "Restore an archived one-off task.",
         irreversible: false,
+        returns_body: false,
         responses: &[
             ("200", "Restored."),
             ("401", "The token is missing, invalid or expired."),
@@ -130,6 +137,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/organizations/{org_id}/tasks/{task_id}/delete",
         summary: "Permanently delete a one-off task.",
         irreversible: true,
+        returns_body: false,
         responses: &[
             ("204", "Deleted."),
             ("401", "The token is missing, invalid or expired."),
@@ -147,6 +155,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/organizations/{org_id}/tags/{tag_id}",
         summary: "Delete a tag.",
         irreversible: true,
+        returns_body: false,
         responses: &[
             ("204", "Deleted, or there was no such tag."),
             ("401", "The token is missing, invalid or expired."),

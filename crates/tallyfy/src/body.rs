@@ -151,3 +151,57 @@ mod tests {
         assert_eq!(excerpt(b"  \n"), None);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// JSON-like text: the shapes a server or proxy might send, broken anywhere.
+    fn jsonish() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                Just("{".to_string()),
+                Just("}".to_string()),
+                Just("[".to_string()),
+                Just("]".to_string()),
+                Just("\"error\":".to_string()),
+                Just("\"message\":".to_string()),
+                Just("\"errors\":".to_string()),
+                Just("\"code\":".to_string()),
+                Just(",".to_string()),
+                Just("true".to_string()),
+                Just("null".to_string()),
+                any::<i64>().prop_map(|n| n.to_string()),
+                "\"[^\"]{0,8}\"",
+                ".{0,4}",
+            ],
+            0..40,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics_on_bytes(raw in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse(&raw);
+            let kept = excerpt(&raw);
+            prop_assert!(kept.is_none_or(|k| k.len() <= KEPT_BODY + "…[truncated]".len() + 3 * 512));
+        }
+
+        #[test]
+        fn parse_never_panics_on_jsonish_text(text in jsonish()) {
+            let body = parse(text.as_bytes());
+            prop_assert!(body.field_errors.values().all(|messages| !messages.is_empty()));
+        }
+
+        #[test]
+        fn excerpts_stay_under_the_cap(text in ".{0,3000}", repeat in 1usize..8) {
+            let long = text.repeat(repeat * 4);
+            if let Some(kept) = excerpt(long.as_bytes()) {
+                prop_assert!(kept.len() <= KEPT_BODY + "…[truncated]".len());
+            }
+        }
+    }
+}

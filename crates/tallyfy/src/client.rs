@@ -132,8 +132,7 @@ impl ClientBuilder {
     }
 
     /// Sends through this `reqwest::Client` (its proxy, TLS and pool settings) instead
-    /// of one built here. Consider `redirect(Policy::none())` on it: an API client has
-    /// no use for redirects.
+    /// of one built here; [`http_client_builder`] starts one with this crate's defaults.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -228,18 +227,32 @@ fn checked_base_url(raw: &str) -> Result<Url, Error> {
 }
 
 fn default_http_client(connect_timeout: Duration) -> Result<reqwest::Client, Error> {
+    http_client_builder()
+        .connect_timeout(connect_timeout)
+        .build()
+        .map_err(|e| {
+            Error::invalid_input(None, "the HTTP client could not be built").with_source(e)
+        })
+}
+
+/// A `reqwest::ClientBuilder` with this crate's defaults: its TLS provider ready and
+/// redirects off. Start here to add a proxy or certificates, then pass the client to
+/// [`ClientBuilder::http_client`].
+///
+/// With the default `rustls-ring` feature, this installs *ring* as the process's rustls
+/// crypto provider if none is installed yet.
+///
+/// ```
+/// let http = tallyfy::http_client_builder().pool_max_idle_per_host(4).build().unwrap();
+/// let client = tallyfy::Client::builder("token").http_client(http).build().unwrap();
+/// ```
+pub fn http_client_builder() -> reqwest::ClientBuilder {
     #[cfg(feature = "rustls-ring")]
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Another thread may win the race; either provider will do.
         let _ = rustls::crypto::ring::default_provider().install_default();
     }
-    reqwest::Client::builder()
-        .connect_timeout(connect_timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| {
-            Error::invalid_input(None, "the HTTP client could not be built").with_source(e)
-        })
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none())
 }
 
 #[cfg(test)]

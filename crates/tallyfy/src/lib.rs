@@ -96,9 +96,17 @@ mod transport;
 pub use auth::Token;
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+    http_client_builder,
 };
 pub use error::{BoxError, Error, ErrorDetails, KINDS};
 pub use execute::Execute;
+/// The HTTP client this crate sends with, for configuring one to pass in.
+pub use reqwest;
 pub use retry::RetryPolicy;
 pub use tallyfy_api::{OPERATIONS, Operation, builder, types};
 pub use transport::{MAX_ERROR_BODY, MAX_SUCCESS_BODY};
+
+/// The README's examples, compiled as doctests.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

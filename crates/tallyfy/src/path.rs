@@ -73,3 +73,15 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn check_never_panics(path in ".{0,80}", base in "(/[a-z]{0,4}){0,2}") {
+            let _ = super::check(&path, &base, "/organizations/{org_id}/runs/{run_id}/delete");
+        }
+    }
+}

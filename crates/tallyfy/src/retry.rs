@@ -330,3 +330,29 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn retry_after_never_panics(value in ".{0,64}", offset in any::<u32>()) {
+            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(offset));
+            let _ = parse_retry_after(&value, now);
+        }
+
+        #[test]
+        fn delta_seconds_always_parse(secs in any::<u64>()) {
+            prop_assert_eq!(parse_retry_after(&secs.to_string(), SystemTime::now()), Some(Duration::from_secs(secs)));
+        }
+
+        #[test]
+        fn http_dates_never_panic(day in 0u32..40, hour in 0u32..30, year in 0u32..10000) {
+            let value = format!("Sun, {day:02} Nov {year} {hour:02}:49:37 GMT");
+            let _ = parse_retry_after(&value, SystemTime::now());
+        }
+    }
+}
