@@ -4,7 +4,9 @@
 //! - `generated.rs`: progenitor's builder-style client and types;
 //! - `operations.rs`: the table of operations (method, path, irreversible flag, documented
 //!   statuses) and a `Call` impl for every builder, which the handwritten crate uses to
-//!   give every operation the same typed errors.
+//!   give every operation the same typed errors;
+//!
+//! and `crates/tallyfy-api-mock/src/generated.rs`: a typed httpmock extension.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -41,6 +43,7 @@ pub fn run(mode: Mode) -> Result<()> {
     let client_file: syn::File =
         syn::parse2(client).context("progenitor produced code that does not parse")?;
     let operations = operations_table(&spec, &client_file)?;
+    let mock = generate_mock(&spec)?;
 
     let outputs = [
         Output {
@@ -50,6 +53,10 @@ pub fn run(mode: Mode) -> Result<()> {
         Output {
             path: "crates/tallyfy-api/src/operations.rs",
             code: render(&syn::parse2(operations)?),
+        },
+        Output {
+            path: "crates/tallyfy-api-mock/src/generated.rs",
+            code: render(&syn::parse2(mock)?),
         },
     ];
 
@@ -114,6 +121,17 @@ fn generate_client(spec: &OpenAPI) -> Result<TokenStream> {
         Ok(Err(error)) => Err(anyhow!("progenitor refused the spec: {error}")),
         Err(panic) => Err(blame_operation(spec)
             .unwrap_or_else(|| anyhow!("progenitor failed on the spec as a whole: {panic}"))),
+    }
+}
+
+/// progenitor's typed httpmock extension for the same spec.
+fn generate_mock(spec: &OpenAPI) -> Result<TokenStream> {
+    match quietly(|| Generator::new(&settings()).httpmock(spec, "tallyfy_api")) {
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(error)) => Err(anyhow!(
+            "progenitor refused to generate the mock extension: {error}"
+        )),
+        Err(panic) => Err(anyhow!("progenitor failed on the mock extension: {panic}")),
     }
 }
 
