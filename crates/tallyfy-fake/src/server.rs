@@ -1,0 +1,324 @@
+//! The HTTP face of the store: routes, authentication, request ids and faults.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, put};
+use axum::{Extension, Json, Router};
+use serde_json::Value;
+
+use crate::faults::{Fault, Injector};
+use crate::fixtures::now;
+use crate::store::{ListQuery, Refusal, Store};
+
+/// Who is calling: permanent deletes need an administrator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Admin,
+    Member,
+}
+
+/// Everything the handlers share.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub store: Arc<Mutex<Store>>,
+    pub org_id: Arc<str>,
+    pub admin_token: Arc<str>,
+    pub member_token: Arc<str>,
+    pub base_url: Arc<str>,
+    pub injector: Arc<Mutex<Injector>>,
+    pub requests: Arc<AtomicU64>,
+}
+
+impl Shared {
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The API's routes, served at `/` and under `/api` alike.
+pub(crate) fn router(shared: Shared) -> Router {
+    let api = Router::new()
+        .route("/organizations/{org_id}/runs", get(list_processes))
+        .route(
+            "/organizations/{org_id}/runs/{run_id}",
+            get(get_process).delete(archive_process),
+        )
+        .route(
+            "/organizations/{org_id}/runs/{run_id}/activate",
+            put(activate_process),
+        )
+        .route(
+            "/organizations/{org_id}/runs/{run_id}/delete",
+            delete(permanently_delete_process),
+        )
+        .route(
+            "/organizations/{org_id}/tasks/{task_id}",
+            delete(archive_task),
+        )
+        .route(
+            "/organizations/{org_id}/tasks/{task_id}/restore",
+            put(restore_task),
+        )
+        .route(
+            "/organizations/{org_id}/tasks/{task_id}/delete",
+            delete(permanently_delete_task),
+        )
+        .route("/organizations/{org_id}/tags/{tag_id}", delete(delete_tag));
+    Router::new()
+        .merge(api.clone())
+        .nest("/api", api)
+        .fallback(|| async {
+            refuse(Refusal::new(
+                404,
+                "Endpoint not found",
+                "ENDPOINT_NOT_FOUND",
+            ))
+        })
+        .layer(middleware::from_fn_with_state(shared.clone(), guard))
+        .with_state(shared)
+}
+
+/// Every request: a request id, authentication, then the faults.
+async fn guard(State(shared): State<Shared>, mut request: Request, next: Next) -> Response {
+    let number = shared.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    let mut response = match authenticate(&shared, &request) {
+        Err(refusal) => refuse(refusal),
+        Ok(role) => {
+            request.extensions_mut().insert(role);
+            with_faults(&shared, request, next).await
+        }
+    };
+    if let Ok(id) = HeaderValue::from_str(&format!("fake-{number:08}")) {
+        response.headers_mut().insert("x-request-id", id);
+    }
+    response
+}
+
+fn authenticate(shared: &Shared, request: &Request) -> Result<Role, Refusal> {
+    let headers = request.headers();
+    let unauthenticated = || Refusal::new(401, "Unauthenticated.", "UNAUTHENTICATED");
+    if headers
+        .get("x-tallyfy-client")
+        .and_then(|v| v.to_str().ok())
+        != Some("APIClient")
+    {
+        return Err(unauthenticated());
+    }
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(unauthenticated)?;
+    if token == &*shared.admin_token {
+        Ok(Role::Admin)
+    } else if token == &*shared.member_token {
+        Ok(Role::Member)
+    } else {
+        Err(unauthenticated())
+    }
+}
+
+async fn with_faults(shared: &Shared, request: Request, next: Next) -> Response {
+    let (fault, latency) = {
+        let mut injector = shared
+            .injector
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        (injector.draw(Instant::now()), injector.latency())
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match fault {
+        Fault::None => next.run(request).await,
+        Fault::RateLimited { retry_after_secs } => {
+            let mut response = refuse(Refusal {
+                status: 429,
+                body: serde_json::json!({
+                    "message": "You've reached the limit of requests per second. Please slow down.",
+                    "code": "RATE_LIMIT_EXCEEDED",
+                }),
+            });
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            response
+        }
+        Fault::ServerError {
+            status,
+            after_applying,
+        } => {
+            if after_applying {
+                let _ = next.run(request).await;
+            }
+            let message = if status == 500 {
+                "Server Error"
+            } else {
+                "The upstream server did not answer"
+            };
+            refuse(Refusal {
+                status,
+                body: serde_json::json!({"error": {"code": "SERVER_ERROR", "message": message, "details": {}}}),
+            })
+        }
+        Fault::Stall => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        Fault::Reset => Response::new(Body::new(Broken)),
+    }
+}
+
+/// A body that fails at once: the connection is dropped after the headers.
+struct Broken;
+
+impl http_body::Body for Broken {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::other(
+            "connection reset by the fake",
+        ))))
+    }
+}
+
+fn refuse(refusal: Refusal) -> Response {
+    let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(refusal.body)).into_response()
+}
+
+fn answer(result: Result<Value, Refusal>) -> Response {
+    match result {
+        Ok(body) => Json(body).into_response(),
+        Err(refusal) => refuse(refusal),
+    }
+}
+
+fn empty(result: Result<(), Refusal>, status: StatusCode) -> Response {
+    match result {
+        Ok(()) => status.into_response(),
+        Err(refusal) => refuse(refusal),
+    }
+}
+
+/// The organization must be the fake's own.
+fn member_of(shared: &Shared, org_id: &str) -> Result<(), Refusal> {
+    if org_id == &*shared.org_id {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            403,
+            "You are not a member of this organization.",
+            "FORBIDDEN",
+        ))
+    }
+}
+
+fn administrator(role: Role) -> Result<(), Refusal> {
+    match role {
+        Role::Admin => Ok(()),
+        Role::Member => Err(Refusal::new(
+            403,
+            "Only administrators can delete permanently.",
+            "FORBIDDEN",
+        )),
+    }
+}
+
+async fn list_processes(
+    State(shared): State<Shared>,
+    Path(org_id): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let query = ListQuery {
+        page: params.get("page").cloned(),
+        per_page: params.get("per_page").cloned(),
+        sort: params.get("sort").cloned(),
+        q: params.get("q").cloned(),
+        status: params.get("status").cloned(),
+        archived: params.get("archived").cloned(),
+    };
+    let base = format!("{}/organizations/{org_id}/runs", shared.base_url);
+    answer(member_of(&shared, &org_id).and_then(|()| shared.store().list(&query, &base)))
+}
+
+async fn get_process(
+    State(shared): State<Shared>,
+    Path((org_id, run_id)): Path<(String, String)>,
+) -> Response {
+    answer(member_of(&shared, &org_id).and_then(|()| shared.store().get(&run_id)))
+}
+
+async fn archive_process(
+    State(shared): State<Shared>,
+    Path((org_id, run_id)): Path<(String, String)>,
+) -> Response {
+    answer(member_of(&shared, &org_id).and_then(|()| shared.store().archive(&run_id, &now())))
+}
+
+async fn activate_process(
+    State(shared): State<Shared>,
+    Path((org_id, run_id)): Path<(String, String)>,
+) -> Response {
+    answer(member_of(&shared, &org_id).and_then(|()| shared.store().activate(&run_id, &now())))
+}
+
+async fn permanently_delete_process(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, run_id)): Path<(String, String)>,
+) -> Response {
+    let result = member_of(&shared, &org_id)
+        .and_then(|()| administrator(role))
+        .and_then(|()| shared.store().delete_permanently(&run_id));
+    empty(result, StatusCode::OK)
+}
+
+async fn archive_task(
+    State(shared): State<Shared>,
+    Path((org_id, task_id)): Path<(String, String)>,
+) -> Response {
+    let result =
+        member_of(&shared, &org_id).and_then(|()| shared.store().archive_task(&task_id, &now()));
+    empty(result, StatusCode::NO_CONTENT)
+}
+
+async fn restore_task(
+    State(shared): State<Shared>,
+    Path((org_id, task_id)): Path<(String, String)>,
+) -> Response {
+    answer(member_of(&shared, &org_id).and_then(|()| shared.store().restore_task(&task_id)))
+}
+
+async fn permanently_delete_task(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, task_id)): Path<(String, String)>,
+) -> Response {
+    let result = member_of(&shared, &org_id)
+        .and_then(|()| administrator(role))
+        .and_then(|()| shared.store().delete_task_permanently(&task_id));
+    empty(result, StatusCode::NO_CONTENT)
+}
+
+async fn delete_tag(
+    State(shared): State<Shared>,
+    Path((org_id, tag_id)): Path<(String, String)>,
+) -> Response {
+    let result = member_of(&shared, &org_id).map(|()| shared.store().delete_tag(&tag_id));
+    empty(result, StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,428 @@
+//! The fake's data and Tallyfy's documented semantics, free of HTTP.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use tallyfy_api::types::Run;
+
+/// A one-off task, or a task of a process (`run_id` set).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Task {
+    /// The task ID.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// The process it belongs to; `None` for a one-off task.
+    pub run_id: Option<String>,
+    /// When it was archived; `None` unless archived.
+    pub archived_at: Option<String>,
+}
+
+/// Why a request is refused: its status and error body.
+#[derive(Debug, PartialEq)]
+pub struct Refusal {
+    /// The HTTP status.
+    pub status: u16,
+    /// The error body, in one of Tallyfy's shapes.
+    pub body: Value,
+}
+
+impl Refusal {
+    pub(crate) fn new(status: u16, message: &str, code: &str) -> Self {
+        Self {
+            status,
+            body: json!({"error": true, "message": message, "code": code}),
+        }
+    }
+
+    fn not_found(what: &str) -> Self {
+        Self::new(404, &format!("{what} not found"), "RESOURCE_NOT_FOUND")
+    }
+
+    fn invalid(field: &str, message: &str) -> Self {
+        Self {
+            status: 422,
+            body: json!({"message": "The given data was invalid.", "errors": {field: [message]}}),
+        }
+    }
+}
+
+/// What a list request asks for.
+#[derive(Debug, Default, Clone)]
+pub struct ListQuery {
+    /// 1-based page.
+    pub page: Option<String>,
+    /// Items per page (capped at 100).
+    pub per_page: Option<String>,
+    /// `field` or `-field`.
+    pub sort: Option<String>,
+    /// Substring of the name, any case.
+    pub q: Option<String>,
+    /// `archived`, or a status of active processes.
+    pub status: Option<String>,
+    /// `only` (archived only) or `true` (archived and active).
+    pub archived: Option<String>,
+}
+
+/// The organization's processes, tasks and tags.
+#[derive(Debug, Default)]
+pub struct Store {
+    pub(crate) runs: BTreeMap<String, Run>,
+    /// The status a process had before it was archived, restored on activation.
+    pub(crate) status_before_archive: BTreeMap<String, String>,
+    pub(crate) tasks: BTreeMap<String, Task>,
+    pub(crate) tags: BTreeSet<String>,
+}
+
+/// The largest page the server sends, as Tallyfy caps `per_page`.
+pub const MAX_PER_PAGE: usize = 100;
+
+impl Store {
+    /// `GET /runs`: filtered, sorted, paginated, with the pagination envelope.
+    pub fn list(&self, query: &ListQuery, base: &str) -> Result<Value, Refusal> {
+        let page = positive(query.page.as_deref(), "page")?.unwrap_or(1);
+        let per_page = positive(query.per_page.as_deref(), "per_page")?
+            .unwrap_or(10)
+            .min(MAX_PER_PAGE);
+        let archived_wanted = query.status.as_deref() == Some("archived")
+            || query.archived.as_deref() == Some("only");
+        let both = query.archived.as_deref() == Some("true");
+        let needle = query.q.as_deref().map(str::to_lowercase);
+        let mut runs: Vec<&Run> = self
+            .runs
+            .values()
+            .filter(|run| {
+                let archived = run.archived_at.is_some();
+                both || archived == archived_wanted
+            })
+            .filter(|run| match query.status.as_deref() {
+                None | Some("archived") => true,
+                Some(status) => run.status.as_deref() == Some(status),
+            })
+            .filter(|run| {
+                needle.as_ref().is_none_or(|n| {
+                    run.name
+                        .as_deref()
+                        .unwrap_or_default()
+                        .to_lowercase()
+                        .contains(n)
+                })
+            })
+            .collect();
+        sort(&mut runs, query.sort.as_deref().unwrap_or("-created_at"))?;
+
+        let total = runs.len();
+        let total_pages = total.div_ceil(per_page).max(1);
+        let data: Vec<&Run> = runs
+            .into_iter()
+            .skip((page - 1).saturating_mul(per_page))
+            .take(per_page)
+            .collect();
+        let link = |p: usize| format!("{base}?page={p}&per_page={per_page}");
+        let links = match (page > 1, page < total_pages) {
+            (false, false) => json!([]),
+            (previous, next) => json!({
+                "previous": previous.then(|| link(page - 1)),
+                "next": next.then(|| link(page + 1)),
+            }),
+        };
+        Ok(json!({
+            "data": data,
+            "meta": {"pagination": {
+                "total": total,
+                "count": data.len(),
+                "per_page": per_page,
+                "current_page": page,
+                "total_pages": total_pages,
+                "links": links,
+            }}
+        }))
+    }
+
+    /// `GET /runs/{id}`.
+    pub fn get(&self, run_id: &str) -> Result<Value, Refusal> {
+        self.runs
+            .get(run_id)
+            .map(|run| json!({"data": run}))
+            .ok_or_else(|| Refusal::not_found("Process"))
+    }
+
+    /// `DELETE /runs/{id}`: archive (repeatable).
+    pub fn archive(&mut self, run_id: &str, now: &str) -> Result<Value, Refusal> {
+        let run = self
+            .runs
+            .get_mut(run_id)
+            .ok_or_else(|| Refusal::not_found("Process"))?;
+        if run.archived_at.is_none() {
+            let status = run
+                .status
+                .replace("archived".into())
+                .unwrap_or_else(|| "active".into());
+            self.status_before_archive
+                .insert(run_id.to_string(), status);
+            run.archived_at = Some(now.to_string());
+        }
+        run.last_updated = Some(now.to_string());
+        Ok(json!({"data": run}))
+    }
+
+    /// `PUT /runs/{id}/activate`: restore.
+    pub fn activate(&mut self, run_id: &str, now: &str) -> Result<Value, Refusal> {
+        let run = self
+            .runs
+            .get_mut(run_id)
+            .ok_or_else(|| Refusal::not_found("Process"))?;
+        if run.archived_at.take().is_some() {
+            run.status = Some(
+                self.status_before_archive
+                    .remove(run_id)
+                    .unwrap_or_else(|| "active".into()),
+            );
+        }
+        run.last_updated = Some(now.to_string());
+        Ok(json!({"data": run}))
+    }
+
+    /// `DELETE /runs/{id}/delete`: archived processes only; takes their tasks along.
+    pub fn delete_permanently(&mut self, run_id: &str) -> Result<(), Refusal> {
+        let run = self
+            .runs
+            .get(run_id)
+            .ok_or_else(|| Refusal::not_found("Process"))?;
+        if run.archived_at.is_none() {
+            return Err(Refusal::invalid(
+                "run_id",
+                "The process must be archived before it can be deleted permanently.",
+            ));
+        }
+        self.runs.remove(run_id);
+        self.status_before_archive.remove(run_id);
+        self.tasks
+            .retain(|_, task| task.run_id.as_deref() != Some(run_id));
+        Ok(())
+    }
+
+    fn one_off_task(&mut self, task_id: &str) -> Result<&mut Task, Refusal> {
+        self.tasks
+            .get_mut(task_id)
+            .filter(|t| t.run_id.is_none())
+            .ok_or_else(|| Refusal::not_found("One-off task"))
+    }
+
+    /// `DELETE /tasks/{id}`: archive a one-off task.
+    pub fn archive_task(&mut self, task_id: &str, now: &str) -> Result<(), Refusal> {
+        let task = self.one_off_task(task_id)?;
+        task.archived_at.get_or_insert_with(|| now.to_string());
+        Ok(())
+    }
+
+    /// `PUT /tasks/{id}/restore`.
+    pub fn restore_task(&mut self, task_id: &str) -> Result<Value, Refusal> {
+        let task = self.one_off_task(task_id)?;
+        task.archived_at = None;
+        Ok(json!({"data": task}))
+    }
+
+    /// `DELETE /tasks/{id}/delete`: a one-off task, for good.
+    pub fn delete_task_permanently(&mut self, task_id: &str) -> Result<(), Refusal> {
+        self.one_off_task(task_id)?;
+        self.tasks.remove(task_id);
+        Ok(())
+    }
+
+    /// `DELETE /tags/{id}`: succeeds whether or not the tag exists.
+    pub fn delete_tag(&mut self, tag_id: &str) {
+        self.tags.remove(tag_id);
+    }
+}
+
+fn positive(value: Option<&str>, field: &str) -> Result<Option<usize>, Refusal> {
+    value
+        .map(|v| match v.parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => Err(Refusal::invalid(
+                field,
+                &format!("The {field} must be a positive integer."),
+            )),
+        })
+        .transpose()
+}
+
+fn sort(runs: &mut [&Run], spec: &str) -> Result<(), Refusal> {
+    let (descending, field) = match spec.strip_prefix('-') {
+        Some(field) => (true, field),
+        None => (false, spec),
+    };
+    let key = |run: &Run| -> Option<String> {
+        match field {
+            "created_at" => run.created_at.clone(),
+            "last_updated" => run.last_updated.clone(),
+            "archived_at" => run.archived_at.clone(),
+            "name" => run.name.clone(),
+            "id" => Some(run.id.clone()),
+            _ => None,
+        }
+    };
+    if !["created_at", "last_updated", "archived_at", "name", "id"].contains(&field) {
+        return Err(Refusal::invalid(
+            "sort",
+            &format!("Sorting by {field} is not supported."),
+        ));
+    }
+    runs.sort_by(|a, b| {
+        let order = key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id));
+        if descending { order.reverse() } else { order }
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::Fixtures;
+
+    fn store() -> Store {
+        Fixtures {
+            processes: 30,
+            seed: 3,
+        }
+        .build()
+    }
+
+    fn first(store: &Store, archived: bool) -> String {
+        store
+            .runs
+            .values()
+            .find(|r| r.archived_at.is_some() == archived)
+            .map(|r| r.id.clone())
+            .unwrap()
+    }
+
+    #[test]
+    fn archive_then_activate_round_trips_the_status() {
+        let mut store = store();
+        let id = first(&store, false);
+        let before = store.runs[&id].status.clone();
+        let archived = store.archive(&id, "2026-01-01T00:00:00Z").unwrap();
+        assert_eq!(archived["data"]["archived_at"], "2026-01-01T00:00:00Z");
+        assert_eq!(archived["data"]["status"], "archived");
+        let restored = store.activate(&id, "2026-01-02T00:00:00Z").unwrap();
+        assert_eq!(restored["data"]["archived_at"], Value::Null);
+        assert_eq!(store.runs[&id].status, before);
+    }
+
+    #[test]
+    fn permanent_delete_needs_an_archived_process_and_takes_its_tasks() {
+        let mut store = store();
+        let active = first(&store, false);
+        assert_eq!(store.delete_permanently(&active).unwrap_err().status, 422);
+        assert_eq!(store.delete_permanently("nope").unwrap_err().status, 404);
+        let archived = first(&store, true);
+        let tasks_before = store
+            .tasks
+            .values()
+            .filter(|t| t.run_id.as_deref() == Some(&archived))
+            .count();
+        assert!(tasks_before > 0, "fixtures give processes tasks");
+        store.delete_permanently(&archived).unwrap();
+        assert!(!store.runs.contains_key(&archived));
+        assert!(
+            store
+                .tasks
+                .values()
+                .all(|t| t.run_id.as_deref() != Some(&archived))
+        );
+        assert_eq!(store.delete_permanently(&archived).unwrap_err().status, 404);
+    }
+
+    #[test]
+    fn list_filters_sorts_and_paginates() {
+        let store = store();
+        let q = |status: Option<&str>, archived: Option<&str>| ListQuery {
+            status: status.map(Into::into),
+            archived: archived.map(Into::into),
+            per_page: Some("100".into()),
+            ..ListQuery::default()
+        };
+        let total = |v: Value| v["meta"]["pagination"]["total"].as_u64().unwrap();
+        let archived = store
+            .runs
+            .values()
+            .filter(|r| r.archived_at.is_some())
+            .count() as u64;
+        assert_eq!(
+            total(store.list(&q(Some("archived"), None), "").unwrap()),
+            archived
+        );
+        assert_eq!(
+            total(store.list(&q(None, Some("only")), "").unwrap()),
+            archived
+        );
+        assert_eq!(total(store.list(&q(None, Some("true")), "").unwrap()), 30);
+        assert_eq!(
+            total(store.list(&q(None, None), "").unwrap()),
+            30 - archived
+        );
+
+        let page = |p: &str| ListQuery {
+            archived: Some("true".into()),
+            page: Some(p.into()),
+            per_page: Some("7".into()),
+            sort: Some("name".into()),
+            ..ListQuery::default()
+        };
+        let first = store.list(&page("1"), "/x").unwrap();
+        assert_eq!(first["meta"]["pagination"]["total_pages"], 5);
+        assert_eq!(
+            first["meta"]["pagination"]["links"]["next"],
+            "/x?page=2&per_page=7"
+        );
+        let last = store.list(&page("5"), "/x").unwrap();
+        assert_eq!(last["meta"]["pagination"]["count"], 2);
+        let names: Vec<&str> = first["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
+        assert!(names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
+        assert_eq!(store.list(&page("0"), "").unwrap_err().status, 422);
+    }
+
+    #[test]
+    fn tag_delete_succeeds_even_when_absent_and_tasks_follow_their_rules() {
+        let mut store = store();
+        let tag = store.tags.iter().next().cloned().unwrap();
+        store.delete_tag(&tag);
+        store.delete_tag(&tag);
+        assert!(!store.tags.contains(&tag));
+        let one_off = store
+            .tasks
+            .values()
+            .find(|t| t.run_id.is_none())
+            .map(|t| t.id.clone())
+            .unwrap();
+        store
+            .archive_task(&one_off, "2026-01-01T00:00:00Z")
+            .unwrap();
+        assert!(store.tasks[&one_off].archived_at.is_some());
+        store.restore_task(&one_off).unwrap();
+        assert!(store.tasks[&one_off].archived_at.is_none());
+        store.delete_task_permanently(&one_off).unwrap();
+        assert_eq!(store.archive_task(&one_off, "x").unwrap_err().status, 404);
+        let process_task = store
+            .tasks
+            .values()
+            .find(|t| t.run_id.is_some())
+            .map(|t| t.id.clone())
+            .unwrap();
+        assert_eq!(
+            store
+                .delete_task_permanently(&process_task)
+                .unwrap_err()
+                .status,
+            404
+        );
+    }
+}
