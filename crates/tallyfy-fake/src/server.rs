@@ -301,7 +301,8 @@ async fn restore_task(
     State(shared): State<Shared>,
     Path((org_id, task_id)): Path<(String, String)>,
 ) -> Response {
-    answer(member_of(&shared, &org_id).and_then(|()| shared.store().restore_task(&task_id)))
+    let result = member_of(&shared, &org_id).and_then(|()| shared.store().restore_task(&task_id));
+    empty(result, StatusCode::OK)
 }
 
 async fn permanently_delete_task(

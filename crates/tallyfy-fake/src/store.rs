@@ -217,11 +217,10 @@ impl Store {
         Ok(())
     }
 
-    /// `PUT /tasks/{id}/restore`.
-    pub fn restore_task(&mut self, task_id: &str) -> Result<Value, Refusal> {
-        let task = self.one_off_task(task_id)?;
-        task.archived_at = None;
-        Ok(json!({"data": task}))
+    /// `PUT /tasks/{id}/restore` (its answer's body is not documented: none is sent).
+    pub fn restore_task(&mut self, task_id: &str) -> Result<(), Refusal> {
+        self.one_off_task(task_id)?.archived_at = None;
+        Ok(())
     }
 
     /// `DELETE /tasks/{id}/delete`: a one-off task, for good.
