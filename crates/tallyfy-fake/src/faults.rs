@@ -1,5 +1,6 @@
 //! Fault knobs: rate limits, latency, 5xx answers, stalls and resets.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 /// Faults to inject, all off by default. Draws are seeded: the same seed and the same
@@ -24,17 +25,33 @@ pub struct Faults {
 
 /// What happens to one request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Fault {
+#[non_exhaustive]
+pub enum Fault {
+    /// Served normally.
     None,
-    RateLimited { retry_after_secs: u64 },
-    ServerError { status: u16, after_applying: bool },
+    /// 429 with this `Retry-After`.
+    RateLimited {
+        /// The `Retry-After` value, in seconds.
+        retry_after_secs: u64,
+    },
+    /// A 5xx answer, sent before or after the operation is applied.
+    ServerError {
+        /// The status, 500 to 599.
+        status: u16,
+        /// Whether the operation is applied first (a gateway timing out on a server
+        /// that did the work).
+        after_applying: bool,
+    },
+    /// Never answered; not applied.
     Stall,
+    /// The connection is reset after the headers; not applied.
     Reset,
 }
 
-/// The faults' running state: the rate window and the random draws.
+/// The faults' running state: queued faults, the rate window and the random draws.
 pub(crate) struct Injector {
     faults: Faults,
+    queued: VecDeque<Fault>,
     rng: fastrand::Rng,
     window_start: Instant,
     window_count: u32,
@@ -45,10 +62,16 @@ impl Injector {
         let rng = fastrand::Rng::with_seed(faults.seed);
         Self {
             faults,
+            queued: VecDeque::new(),
             rng,
             window_start: Instant::now(),
             window_count: 0,
         }
+    }
+
+    /// Queues `fault` for the next request that has none queued before it.
+    pub(crate) fn queue(&mut self, fault: Fault) {
+        self.queued.push_back(fault);
     }
 
     pub(crate) fn latency(&self) -> Duration {
@@ -57,6 +80,9 @@ impl Injector {
 
     /// Draws the fault for a request arriving at `now`.
     pub(crate) fn draw(&mut self, now: Instant) -> Fault {
+        if let Some(fault) = self.queued.pop_front() {
+            return fault;
+        }
         if let Some(limit) = self.faults.rate_limit {
             let elapsed = now.saturating_duration_since(self.window_start);
             if elapsed >= Duration::from_secs(1) {
@@ -111,6 +137,16 @@ mod tests {
             injector.draw(start + Duration::from_millis(1001)),
             Fault::None
         );
+    }
+
+    #[test]
+    fn queued_faults_come_first_in_order() {
+        let mut injector = Injector::new(Faults::default());
+        injector.queue(Fault::Stall);
+        injector.queue(Fault::Reset);
+        let now = Instant::now();
+        let draws = [injector.draw(now), injector.draw(now), injector.draw(now)];
+        assert_eq!(draws, [Fault::Stall, Fault::Reset, Fault::None]);
     }
 
     #[test]

@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex};
 use tallyfy_api::types::Run;
 use tokio::sync::oneshot;
 
-pub use faults::Faults;
+pub use faults::{Fault, Faults};
 pub use fixtures::Fixtures;
 pub use store::{MAX_PER_PAGE, Task};
 
@@ -237,6 +237,25 @@ impl FakeServer {
     /// Every tag ID, sorted.
     pub fn tag_ids(&self) -> Vec<String> {
         self.shared.store().tags.iter().cloned().collect()
+    }
+
+    /// Makes the next request (after any already queued) meet `fault`, whatever the
+    /// random faults would draw: for tests of one precise failure.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use tallyfy_fake::{Fault, FakeServer};
+    /// let fake = FakeServer::start().await?;
+    /// fake.inject(Fault::ServerError { status: 504, after_applying: true });
+    /// # Ok(()) }
+    /// ```
+    pub fn inject(&self, fault: Fault) {
+        self.shared
+            .injector
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .queue(fault);
     }
 
     /// How many requests it has received.
