@@ -1,0 +1,83 @@
+//! What the command prints, and the exit codes.
+
+use serde_json::{Value, json};
+use tallyfy::Error;
+
+use crate::cli::Output;
+
+/// A command's result: a line for people and the JSON for machines.
+pub struct Report {
+    pub human: String,
+    pub json: Value,
+}
+
+/// Why a command failed.
+pub enum Failure {
+    /// Refused before anything was sent: a missing flag, a declined confirmation.
+    Usage(String),
+    /// The SDK's error.
+    Api(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure::Api(error)
+    }
+}
+
+/// The documented exit code of an error kind.
+pub fn exit_code(error: &Error) -> u8 {
+    match error.kind() {
+        "invalid_input" => 2,
+        "unauthorized" | "forbidden" => 3,
+        "not_found" => 5,
+        "rate_limited" => 6,
+        "unprocessable" | "client_error" => 7,
+        _ => 1,
+    }
+}
+
+/// The error as the JSON object printed with `--output json`.
+pub fn error_json(error: &Error) -> Value {
+    let d = error.details();
+    json!({
+        "kind": error.kind(),
+        "status": error.status().map(|s| s.as_u16()),
+        "message": error.message().unwrap_or(&d.explanation),
+        "explanation": d.explanation,
+        "code": error.code(),
+        "request_id": error.request_id(),
+        "operation": error.operation(),
+        "attempts": error.attempts(),
+        "retry_after_seconds": error.retry_after().map(|w| w.as_secs()),
+        "field_errors": error.field_errors(),
+    })
+}
+
+/// Prints a success: the human line on stdout, or the JSON.
+pub fn print_success(output: Output, report: &Report) {
+    match output {
+        Output::Human => println!("{}", report.human),
+        Output::Json => println!("{}", report.json),
+    }
+}
+
+/// Prints a failure and returns its exit code: one line on stderr for people, a JSON
+/// object on stdout with `--output json`.
+pub fn print_failure(output: Output, failure: &Failure) -> u8 {
+    match (failure, output) {
+        (Failure::Usage(message), Output::Human) => eprintln!("error: {message}"),
+        (Failure::Usage(message), Output::Json) => {
+            println!(
+                "{}",
+                json!({"kind": "invalid_input", "status": null, "message": message, "request_id": null})
+            )
+        }
+        (Failure::Api(error), Output::Human) => eprintln!("error: {error}"),
+        (Failure::Api(error), Output::Json) => println!("{}", error_json(error)),
+    }
+    match failure {
+        Failure::Usage(_) => 2,
+        Failure::Api(error) => exit_code(error),
+    }
+}

@@ -1,0 +1,314 @@
+//! Running one command: the client, the confirmation, the call and its report.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tallyfy::types::Run;
+use tallyfy::{Client, Error, Execute, Operation, RetryPolicy};
+use tallyfy_fake::FakeServer;
+
+use crate::cli::{Command, Global, ListArgs, Processes, Tags, Tasks};
+use crate::report::{Failure, Report};
+
+/// A client for the organization the command works on.
+pub struct Session {
+    pub client: Client,
+    pub org: String,
+    /// The embedded fake, kept alive for as long as the session.
+    _fake: Option<FakeServer>,
+}
+
+impl Session {
+    /// Connects as the flags say, or to an embedded fake with `--fake`.
+    pub async fn open(global: &Global) -> Result<Self, Failure> {
+        let (fake, base_url, token, org) = if global.fake {
+            let fake = start_fake().await?;
+            let (base, token, org) = (
+                fake.base_url().to_owned(),
+                fake.admin_token().to_owned(),
+                fake.org_id().to_owned(),
+            );
+            (Some(fake), base, token, org)
+        } else {
+            let token = global
+                .token
+                .clone()
+                .ok_or_else(|| missing("--token", "TALLYFY_TOKEN"))?;
+            let org = global
+                .org
+                .clone()
+                .ok_or_else(|| missing("--org", "TALLYFY_ORG"))?;
+            (None, global.base_url.clone(), token, org)
+        };
+        let timeout = Duration::try_from_secs_f64(global.timeout)
+            .ok()
+            .filter(|t| !t.is_zero())
+            .ok_or_else(|| {
+                Failure::Usage(format!(
+                    "--timeout {} is not a positive number of seconds",
+                    global.timeout
+                ))
+            })?;
+        let client = Client::builder(token)
+            .base_url(base_url)
+            .timeout(timeout)
+            .retry(RetryPolicy::default().with_max_retries(global.max_retries))
+            .build()?;
+        Ok(Self {
+            client,
+            org,
+            _fake: fake,
+        })
+    }
+}
+
+async fn start_fake() -> Result<FakeServer, Failure> {
+    FakeServer::start()
+        .await
+        .map_err(|e| Failure::Usage(format!("the embedded fake could not start: {e}")))
+}
+
+fn missing(flag: &str, variable: &str) -> Failure {
+    Failure::Usage(format!(
+        "missing {flag} (or the {variable} environment variable)"
+    ))
+}
+
+/// The operation a command calls.
+pub fn operation_of(command: &Command) -> Option<&'static str> {
+    Some(match command {
+        Command::Processes(Processes::List(_)) => "list_processes",
+        Command::Processes(Processes::Get { .. }) => "get_process",
+        Command::Processes(Processes::Archive { .. }) => "archive_process",
+        Command::Processes(Processes::Activate { .. }) => "activate_process",
+        Command::Processes(Processes::Delete { .. }) => "permanently_delete_process",
+        Command::Tasks(Tasks::Archive { .. }) => "archive_task",
+        Command::Tasks(Tasks::Restore { .. }) => "restore_task",
+        Command::Tasks(Tasks::Delete { .. }) => "permanently_delete_task",
+        Command::Tags(Tags::Delete { .. }) => "delete_tag",
+        Command::Demo => return None,
+    })
+}
+
+/// Irreversible operations need `--yes`, or a "yes" typed at a terminal.
+pub fn confirm(command: &Command, yes: bool) -> Result<(), Failure> {
+    let Some(op) = operation_of(command).and_then(Operation::find) else {
+        return Ok(());
+    };
+    if !op.irreversible || yes {
+        return Ok(());
+    }
+    let refused = |why: &str| {
+        Failure::Usage(format!(
+            "{}: {why}; nothing was sent",
+            op.summary.trim_end_matches('.')
+        ))
+    };
+    if !std::io::stdin().is_terminal() {
+        return Err(refused(
+            "irreversible, so it needs --yes when not run from a terminal",
+        ));
+    }
+    eprint!(
+        "{} This cannot be undone. Type 'yes' to go on: ",
+        op.summary
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(refused("not confirmed"))
+    }
+}
+
+/// Sends the command's request and describes the result.
+pub async fn execute(session: &Session, command: &Command) -> Result<Report, Failure> {
+    let (client, org) = (&session.client, session.org.as_str());
+    match command {
+        Command::Processes(Processes::List(args)) => list(session, args).await,
+        Command::Processes(Processes::Get { run_id }) => {
+            let run = client
+                .get_process()
+                .org_id(org)
+                .run_id(run_id)
+                .execute()
+                .await?
+                .data;
+            Ok(Report {
+                human: describe(&run),
+                json: json!({"data": run}),
+            })
+        }
+        Command::Processes(Processes::Archive { run_id }) => {
+            let run = client
+                .archive_process()
+                .org_id(org)
+                .run_id(run_id)
+                .execute()
+                .await?
+                .data;
+            let when = run.archived_at.as_deref().unwrap_or("now");
+            Ok(Report {
+                human: format!("Archived process {} ({}) at {when}.", run.id, name(&run)),
+                json: json!({"data": run}),
+            })
+        }
+        Command::Processes(Processes::Activate { run_id }) => {
+            let run = client
+                .activate_process()
+                .org_id(org)
+                .run_id(run_id)
+                .execute()
+                .await?
+                .data;
+            Ok(Report {
+                human: format!("Restored process {} ({}).", run.id, name(&run)),
+                json: json!({"data": run}),
+            })
+        }
+        Command::Processes(Processes::Delete { run_id }) => {
+            let result = client
+                .permanently_delete_process()
+                .org_id(org)
+                .run_id(run_id)
+                .execute()
+                .await;
+            deleted("Process", run_id, "permanently_delete_process", result)
+        }
+        Command::Tasks(Tasks::Archive { task_id }) => {
+            client
+                .archive_task()
+                .org_id(org)
+                .task_id(task_id)
+                .execute()
+                .await?;
+            Ok(done("archived", "Archived one-off task", task_id))
+        }
+        Command::Tasks(Tasks::Restore { task_id }) => {
+            client
+                .restore_task()
+                .org_id(org)
+                .task_id(task_id)
+                .execute()
+                .await?;
+            Ok(done("restored", "Restored one-off task", task_id))
+        }
+        Command::Tasks(Tasks::Delete { task_id }) => {
+            let result = client
+                .permanently_delete_task()
+                .org_id(org)
+                .task_id(task_id)
+                .execute()
+                .await;
+            deleted("One-off task", task_id, "permanently_delete_task", result)
+        }
+        Command::Tags(Tags::Delete { tag_id }) => {
+            let result = client
+                .delete_tag()
+                .org_id(org)
+                .tag_id(tag_id)
+                .execute()
+                .await;
+            deleted("Tag", tag_id, "delete_tag", result)
+        }
+        Command::Demo => Err(Failure::Usage("the demo runs on its own".into())),
+    }
+}
+
+async fn list(session: &Session, args: &ListArgs) -> Result<Report, Failure> {
+    let mut request = session.client.list_processes().org_id(session.org.as_str());
+    if let Some(v) = &args.archived {
+        request = request.archived(v.as_str());
+    }
+    if let Some(v) = &args.status {
+        request = request.status(v.as_str());
+    }
+    if let Some(v) = &args.q {
+        request = request.q(v.as_str());
+    }
+    if let Some(v) = &args.sort {
+        request = request.sort(v.as_str());
+    }
+    if let Some(v) = args.page {
+        request = request.page(v);
+    }
+    if let Some(v) = args.per_page {
+        request = request.per_page(v);
+    }
+    let page = request.execute().await?;
+    let mut lines: Vec<String> = page
+        .data
+        .iter()
+        .map(|run| {
+            let state = run
+                .archived_at
+                .as_deref()
+                .map_or(run.status.as_deref().unwrap_or("-"), |_| "archived");
+            format!("{}  {state:<8}  {}", run.id, name(run))
+        })
+        .collect();
+    let pagination = page.meta.as_ref().and_then(|m| m.pagination.as_ref());
+    let (current, pages, total) = pagination
+        .map(|p| {
+            (
+                p.current_page.unwrap_or(1),
+                p.total_pages.unwrap_or(1),
+                p.total.unwrap_or(0),
+            )
+        })
+        .unwrap_or((1, 1, page.data.len() as u64));
+    lines.push(format!("Page {current} of {pages} ({total} processes)."));
+    Ok(Report {
+        human: lines.join("\n"),
+        json: serde_json::to_value(&page).unwrap_or(Value::Null),
+    })
+}
+
+/// An irreversible delete's report: `already_gone` is success too, said as such.
+fn deleted(
+    what: &str,
+    id: &str,
+    operation: &str,
+    result: Result<(), Error>,
+) -> Result<Report, Failure> {
+    match result {
+        Ok(()) => Ok(done(
+            "deleted",
+            &format!("Permanently deleted {}", what.to_lowercase()),
+            id,
+        )),
+        Err(e) if e.is_already_gone() => Ok(Report {
+            human: format!("{what} {id} was already gone: an earlier attempt deleted it."),
+            json: json!({"outcome": "already_gone", "operation": operation, "id": id, "request_id": e.request_id()}),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn done(outcome: &str, sentence: &str, id: &str) -> Report {
+    Report {
+        human: format!("{sentence} {id}."),
+        json: json!({"outcome": outcome, "id": id}),
+    }
+}
+
+fn name(run: &Run) -> &str {
+    run.name.as_deref().unwrap_or("unnamed")
+}
+
+fn describe(run: &Run) -> String {
+    let field = |label: &str, value: Option<&str>| format!("{label:<14}{}", value.unwrap_or("-"));
+    [
+        field("id", Some(&run.id)),
+        field("name", run.name.as_deref()),
+        field("template", run.checklist_title.as_deref()),
+        field("status", run.status.as_deref()),
+        field("created at", run.created_at.as_deref()),
+        field("last updated", run.last_updated.as_deref()),
+        field("archived at", run.archived_at.as_deref()),
+    ]
+    .join("\n")
+}

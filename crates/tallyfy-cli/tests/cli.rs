@@ -1,0 +1,301 @@
+//! The `tallyfy` binary, run as a subprocess against the fake server.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::{Command, Stdio};
+
+use tallyfy_fake::{FakeServer, Fault};
+
+/// Runs `tallyfy args` against `fake` as its administrator; returns exit code, stdout
+/// and stderr.
+fn tallyfy(fake: &FakeServer, token: &str, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_tallyfy"))
+        .args(args)
+        .env("TALLYFY_BASE_URL", fake.base_url())
+        .env("TALLYFY_TOKEN", token)
+        .env("TALLYFY_ORG", fake.org_id())
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs");
+    let text = |b: Vec<u8>| String::from_utf8(b).expect("UTF-8 output");
+    (
+        output.status.code().unwrap_or(-1),
+        text(output.stdout),
+        text(output.stderr),
+    )
+}
+
+/// A transcript of `tallyfy args` for a snapshot, with volatile values redacted.
+fn transcript(fake: &FakeServer, args: &[&str]) -> (i32, String) {
+    let (code, stdout, stderr) = tallyfy(fake, fake.admin_token(), args);
+    (
+        code,
+        format!(
+            "$ tallyfy {}\nexit: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}",
+            args.join(" ")
+        ),
+    )
+}
+
+macro_rules! snapshot {
+    ($name:expr, $text:expr) => {
+        insta::with_settings!({
+            filters => vec![
+                (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[time]"),
+                (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+            ],
+            prepend_module_to_snapshot => false,
+        }, {
+            insta::assert_snapshot!($name, $text);
+        })
+    };
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_lifecycle_of_a_process() {
+    let fake = FakeServer::start().await.unwrap();
+    let active = fake.active_process_ids()[0].clone();
+    let mut all = String::new();
+    let steps: Vec<(Vec<&str>, i32)> = vec![
+        (vec!["processes", "list", "--per-page", "4"], 0),
+        (vec!["processes", "get", &active], 0),
+        (vec!["processes", "delete", &active, "--yes"], 7),
+        (vec!["processes", "archive", &active], 0),
+        (vec!["processes", "activate", &active], 0),
+        (vec!["processes", "archive", &active], 0),
+        (vec!["processes", "delete", &active, "--yes"], 0),
+        (vec!["processes", "delete", &active, "--yes"], 5),
+        (vec!["--output", "json", "processes", "get", &active], 5),
+    ];
+    for (args, expected) in steps {
+        let (code, text) = transcript(&fake, &args);
+        assert_eq!(code, expected, "{text}");
+        all.push_str(&text);
+        all.push('\n');
+    }
+    assert!(fake.process(&active).is_none());
+    snapshot!("lifecycle", all);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_output_and_flags_after_the_subcommand() {
+    let fake = FakeServer::start().await.unwrap();
+    let (code, stdout, _) = tallyfy(
+        &fake,
+        fake.admin_token(),
+        &[
+            "processes",
+            "list",
+            "--archived",
+            "only",
+            "--output",
+            "json",
+            "--per-page",
+            "2",
+        ],
+    );
+    assert_eq!(code, 0);
+    let page: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(page["data"].as_array().unwrap().len(), 2);
+    assert!(
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|run| run["archived_at"].is_string())
+    );
+    assert_eq!(page["meta"]["pagination"]["per_page"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn irreversible_deletes_need_yes_off_a_terminal() {
+    let fake = FakeServer::start().await.unwrap();
+    let archived = fake.archived_process_ids()[0].clone();
+    let tag = fake.tag_ids()[0].clone();
+    let task = fake
+        .tasks()
+        .into_iter()
+        .find(|t| t.run_id.is_none())
+        .unwrap()
+        .id;
+    let before = fake.requests();
+    let mut all = String::new();
+    for args in [
+        vec!["processes", "delete", archived.as_str()],
+        vec!["tasks", "delete", &task],
+        vec!["tags", "delete", &tag],
+    ] {
+        let (code, text) = transcript(&fake, &args);
+        assert_eq!(code, 2, "{text}");
+        all.push_str(&text);
+    }
+    assert_eq!(fake.requests(), before, "nothing was sent");
+    assert!(fake.process(&archived).is_some());
+    snapshot!("refused_without_yes", all);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tasks_and_tags() {
+    let fake = FakeServer::start().await.unwrap();
+    let task = fake
+        .tasks()
+        .into_iter()
+        .find(|t| t.run_id.is_none())
+        .unwrap()
+        .id;
+    let tag = fake.tag_ids()[0].clone();
+    let mut all = String::new();
+    for (args, expected) in [
+        (vec!["tasks", "archive", task.as_str()], 0),
+        (vec!["tasks", "restore", &task], 0),
+        (vec!["tasks", "delete", &task, "--yes"], 0),
+        (vec!["tasks", "archive", &task], 5),
+        (vec!["tags", "delete", &tag, "--yes", "--output", "json"], 0),
+        (vec!["tags", "delete", &tag, "--yes"], 0),
+    ] {
+        let (code, text) = transcript(&fake, &args);
+        assert_eq!(code, expected, "{text}");
+        all.push_str(&text);
+    }
+    assert!(fake.task(&task).is_none());
+    assert!(!fake.tag_ids().contains(&tag));
+    snapshot!("tasks_and_tags", all);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exit_codes_by_kind() {
+    let fake = FakeServer::start().await.unwrap();
+    let archived = fake.archived_process_ids()[0].clone();
+    let cases: Vec<(&str, Vec<&str>, i32, &str)> = vec![
+        ("wrong-token", vec!["processes", "list"], 3, "unauthorized"),
+        (
+            fake.member_token(),
+            vec!["processes", "delete", &archived, "--yes"],
+            3,
+            "forbidden",
+        ),
+        (
+            fake.admin_token(),
+            vec!["processes", "get", " "],
+            2,
+            "invalid_input",
+        ),
+        (
+            fake.admin_token(),
+            vec!["processes", "list", "--sort", "colour"],
+            7,
+            "unprocessable",
+        ),
+    ];
+    for (token, mut args, expected, kind) in cases {
+        args.extend(["--output", "json"]);
+        let (code, stdout, _) = tallyfy(&fake, token, &args);
+        assert_eq!(code, expected, "{args:?}: {stdout}");
+        let error: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(error["kind"], kind);
+        assert!(
+            error.get("status").is_some()
+                && error.get("request_id").is_some()
+                && error["message"].is_string()
+        );
+    }
+
+    fake.inject(Fault::RateLimited {
+        retry_after_secs: 3600,
+    });
+    let (code, stdout, _) = tallyfy(
+        &fake,
+        fake.admin_token(),
+        &["processes", "list", "--output", "json"],
+    );
+    assert_eq!(code, 6, "{stdout}");
+    let error: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(error["retry_after_seconds"], 3600);
+
+    let (code, _, stderr) = Command::new(env!("CARGO_BIN_EXE_tallyfy"))
+        .args(["processes", "list"])
+        .env_remove("TALLYFY_TOKEN")
+        .env("TALLYFY_ORG", "x")
+        .stdin(Stdio::null())
+        .output()
+        .map(|o| {
+            (
+                o.status.code(),
+                o.stdout,
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
+        })
+        .unwrap();
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("missing --token"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delete_that_finds_its_earlier_attempt_landed_is_already_gone() {
+    let fake = FakeServer::start().await.unwrap();
+    let archived = fake.archived_process_ids()[0].clone();
+    fake.inject(Fault::ServerError {
+        status: 504,
+        after_applying: true,
+    });
+    let (code, text) = transcript(
+        &fake,
+        &[
+            "processes",
+            "delete",
+            &archived,
+            "--yes",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains(r#""outcome":"already_gone""#), "{text}");
+    fake.inject(Fault::ServerError {
+        status: 504,
+        after_applying: true,
+    });
+    let other = fake.archived_process_ids()[0].clone();
+    let (code, human) = transcript(&fake, &["processes", "delete", &other, "--yes"]);
+    assert_eq!(code, 0, "{human}");
+    snapshot!("already_gone", format!("{text}\n{human}"));
+}
+
+#[test]
+fn the_demo_walks_the_lifecycle() {
+    let output = Command::new(env!("CARGO_BIN_EXE_tallyfy"))
+        .arg("demo")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    for needle in [
+        "unprocessable",
+        "Permanently deleted process",
+        "not_found",
+        "exit code 7",
+        "exit code 5",
+    ] {
+        assert!(stdout.contains(needle), "{needle} missing:\n{stdout}");
+    }
+    snapshot!("demo", stdout);
+}
+
+#[test]
+fn fake_runs_any_command_without_setup() {
+    let output = Command::new(env!("CARGO_BIN_EXE_tallyfy"))
+        .args(["processes", "list", "--fake", "--per-page", "2"])
+        .env_remove("TALLYFY_TOKEN")
+        .env_remove("TALLYFY_ORG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Page 1 of"));
+}
