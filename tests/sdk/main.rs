@@ -7,6 +7,7 @@ mod conformance;
 mod errors;
 mod input;
 mod operations;
+mod purge;
 mod requests;
 mod retries;
 mod support;

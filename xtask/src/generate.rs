@@ -307,3 +307,77 @@ fn print_diff(path: &str, committed: &str, generated: &str) {
         )
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(yaml: &str) -> OpenAPI {
+        serde_yaml::from_str(yaml).expect("a valid test spec")
+    }
+
+    #[test]
+    fn an_operation_progenitor_cannot_generate_is_named() {
+        let spec = spec(
+            r#"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /fine:
+    get:
+      operationId: fine_one
+      responses:
+        "200": {description: ok}
+  /broken/{id}:
+    delete:
+      operationId: broken_one
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+      responses:
+        "200": {description: ok}
+        "404":
+          description: one shape
+          content: {application/json: {schema: {type: object, properties: {a: {type: string}}}}}
+        "500":
+          description: another shape
+          content: {application/json: {schema: {type: string}}}
+"#,
+        );
+        let error = generate_client(&spec)
+            .expect_err("progenitor cannot generate it")
+            .to_string();
+        assert!(
+            error.contains("operation `broken_one` (DELETE /broken/{id})"),
+            "{error}"
+        );
+        assert!(error.contains("share one schema"), "{error}");
+        assert!(!error.contains("fine_one"), "{error}");
+    }
+
+    #[test]
+    fn the_real_spec_generates_and_every_operation_has_a_builder() {
+        let mut spec = spec::load(&workspace_root().join(SPEC)).expect("the spec loads");
+        spec::widen_empty_successes(&mut spec);
+        let file: syn::File =
+            syn::parse2(generate_client(&spec).expect("generates")).expect("parses");
+        let table = operations_table(&spec, &file)
+            .expect("every operation has a builder")
+            .to_string();
+        assert!(table.contains("PermanentlyDeleteProcess"));
+    }
+
+    #[test]
+    fn empty_successes_accept_any_2xx_and_bodies_are_left_alone() {
+        let mut spec = spec::load(&workspace_root().join(SPEC)).expect("the spec loads");
+        spec::widen_empty_successes(&mut spec);
+        for (_, _, op) in spec::operations(&spec) {
+            let widened = op.responses.responses.contains_key(&StatusCode::Range(2));
+            assert_eq!(
+                widened,
+                !spec::documents_success_body(&spec, op),
+                "{:?}",
+                op.operation_id
+            );
+        }
+    }
+}

@@ -2,13 +2,15 @@
 //!
 //! - `generate`: regenerate the generated crates from `openapi/tallyfy.yaml`.
 //! - `generate --check`: fail with a diff when the committed code is stale.
+//! - `cold-build`: time a user's first build of the `tallyfy` crate.
 
+mod cold_build;
 mod generate;
 mod spec;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask generate [--check]";
+const USAGE: &str = "usage: cargo xtask generate [--check] | cargo xtask cold-build";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -16,6 +18,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["generate"] => generate::run(generate::Mode::Write),
         ["generate", "--check"] => generate::run(generate::Mode::Check),
+        ["cold-build"] => cold_build::run(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

@@ -10,6 +10,7 @@ use url::{Host, Url};
 
 use crate::auth::Token;
 use crate::error::Error;
+use crate::gate::Gate;
 use crate::retry::RetryPolicy;
 use crate::transport::{Sleeper, Transport, tokio_sleeper};
 
@@ -88,6 +89,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     retry: RetryPolicy,
     sleep: Sleeper,
+    max_rate: Option<f64>,
 }
 
 impl ClientBuilder {
@@ -101,6 +103,7 @@ impl ClientBuilder {
             http: None,
             retry: RetryPolicy::default(),
             sleep: tokio_sleeper(),
+            max_rate: None,
         }
     }
 
@@ -144,6 +147,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Paces every request of the client (and its clones) to at most `per_second`, spread
+    /// evenly (default: unpaced). Whatever the pace, a 429 holds every request of the
+    /// client back for its `Retry-After`.
+    pub fn max_requests_per_second(mut self, per_second: f64) -> Self {
+        self.max_rate = Some(per_second);
+        self
+    }
+
     /// Replaces the wait between attempts (default: `tokio::time::sleep`). For tests
     /// that check the waits without spending them.
     pub fn sleep_with<F, Fut>(mut self, sleep: F) -> Self
@@ -176,6 +187,7 @@ impl ClientBuilder {
             timeout: self.timeout,
             retry: self.retry,
             sleep: self.sleep,
+            gate: std::sync::Arc::new(Gate::new(self.max_rate)),
         };
         let api = tallyfy_api::Client::new_with_client(
             &base_url,
@@ -195,6 +207,7 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
+            .field("max_requests_per_second", &self.max_rate)
             .finish_non_exhaustive()
     }
 }

@@ -78,6 +78,12 @@
 //! [`Error::attempts`]. Every retry is a `tracing` event (operation, attempt, wait,
 //! reason) inside the request's span; dropping the future stops the wait.
 //!
+//! # Rate limits
+//! Every request of a client, and of its clones, passes one gate. A 429 whose
+//! `Retry-After` is within the cap holds *all* of them back until it has passed, so that
+//! concurrent workers learn a rate limit once instead of each hitting it;
+//! [`ClientBuilder::max_requests_per_second`] also paces them evenly.
+//!
 //! # Timeouts and bounded reads
 //! Connecting may take [`DEFAULT_CONNECT_TIMEOUT`]; each attempt, from sending to the end
 //! of the answer, [`DEFAULT_TIMEOUT`]. An error body is read up to [`MAX_ERROR_BODY`]
@@ -89,7 +95,10 @@ mod body;
 mod client;
 mod error;
 mod execute;
+mod gate;
+pub mod pages;
 mod path;
+pub mod purge;
 mod retry;
 mod transport;
 
@@ -100,6 +109,7 @@ pub use client::{
 };
 pub use error::{BoxError, Error, ErrorDetails, KINDS};
 pub use execute::Execute;
+pub use purge::{Purge, PurgeError, PurgeEvent, PurgeOutcome, PurgeSummary};
 /// The HTTP client this crate sends with, for configuring one to pass in.
 pub use reqwest;
 pub use retry::RetryPolicy;

@@ -85,6 +85,11 @@ impl RetryPolicy {
         self.max_retries
     }
 
+    /// The longest `Retry-After` waited for.
+    pub fn max_retry_after(&self) -> Duration {
+        self.max_retry_after
+    }
+
     /// Whether to send again after `outcome` of attempt number `attempt` (1-based).
     pub(crate) fn decide(&self, op: &Operation, outcome: &Outcome, attempt: u32) -> Verdict {
         if attempt > self.max_retries {

@@ -4,13 +4,14 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use tallyfy_api::{BoxFuture, Operation};
 use tracing::Instrument;
 
+use crate::gate::Gate;
 use crate::path;
 use crate::retry::{Failure, Outcome, RetryPolicy, Verdict, parse_retry_after};
 
@@ -40,6 +41,8 @@ pub(crate) struct Transport {
     pub timeout: Duration,
     pub retry: RetryPolicy,
     pub sleep: Sleeper,
+    /// Shared by every request of the client and its clones.
+    pub gate: Arc<Gate>,
 }
 
 /// What one call's attempts came to, for the error it may become.
@@ -144,8 +147,17 @@ impl Transport {
         let mut earlier_may_have_applied = false;
         let mut request = request;
         let mut attempt = 0;
+        let mut waited_own_hold = false;
         loop {
             attempt += 1;
+            let wait = self.gate.reserve(Instant::now(), waited_own_hold);
+            if !wait.is_zero() {
+                tracing::debug!(
+                    wait_ms = wait.as_millis() as u64,
+                    "waiting at the client's rate gate"
+                );
+                (self.sleep)(wait).await;
+            }
             // A body that cannot be cloned (a stream) is sent once.
             let spare = request.try_clone();
             let span = tracing::Span::current();
@@ -165,6 +177,16 @@ impl Transport {
                 }
                 Err(error) => Outcome::Failed(Failure::of(error)),
             };
+            let hold = match outcome {
+                Outcome::Answered {
+                    retry_after: Some(wait),
+                    ..
+                } if wait <= self.retry.max_retry_after() => {
+                    self.gate.hold(Instant::now() + wait);
+                    true
+                }
+                _ => false,
+            };
             note(|record| {
                 record.attempts = attempt;
                 record.earlier_may_have_applied = earlier_may_have_applied;
@@ -181,6 +203,7 @@ impl Transport {
                         "retrying"
                     );
                     earlier_may_have_applied |= outcome.may_have_been_applied();
+                    waited_own_hold = hold;
                     (self.sleep)(wait).await;
                     request = spare;
                 }

@@ -1,0 +1,338 @@
+//! Bulk purge against the fake server: exact streams, one outcome per ID, faults,
+//! journals and resumption.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, SystemTime};
+
+use futures_util::{StreamExt, TryStreamExt};
+use tallyfy::{Client, Execute, PurgeOutcome, RetryPolicy};
+use tallyfy_fake::{FakeServer, Faults};
+
+fn client(fake: &FakeServer, token: &str) -> Client {
+    Client::builder(token)
+        .base_url(fake.base_url())
+        .timeout(Duration::from_secs(5))
+        .retry(
+            RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
+        )
+        .build()
+        .unwrap()
+}
+
+fn far_future() -> SystemTime {
+    SystemTime::now() + Duration::from_secs(86_400)
+}
+
+#[tokio::test]
+async fn the_stream_never_skips_or_repeats_while_the_set_shrinks() {
+    // Delete every item as it comes, every other one, or in lagging batches.
+    for (name, keep_every, batch) in [
+        ("all", 1, 1),
+        ("every other", 2, 1),
+        ("batches of 17", 1, 17),
+    ] {
+        let fake = FakeServer::builder()
+            .processes(300)
+            .seed(4)
+            .start()
+            .await
+            .unwrap();
+        let client = client(&fake, fake.admin_token());
+        let expected: BTreeSet<String> = fake.archived_process_ids().into_iter().collect();
+        let mut seen = Vec::new();
+        let mut pending = Vec::new();
+        let mut stream = Box::pin(
+            client
+                .processes(fake.org_id())
+                .archived("only")
+                .per_page(10)
+                .stream(),
+        );
+        while let Some(run) = stream.next().await {
+            let run = run.unwrap();
+            if seen.len() % keep_every == 0 {
+                pending.push(run.id.clone());
+            }
+            seen.push(run.id);
+            if pending.len() >= batch {
+                for id in pending.drain(..) {
+                    client
+                        .permanently_delete_process()
+                        .org_id(fake.org_id())
+                        .run_id(&id)
+                        .execute()
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+        let unique: BTreeSet<String> = seen.iter().cloned().collect();
+        assert_eq!(unique.len(), seen.len(), "{name}: an item was repeated");
+        assert_eq!(
+            unique, expected,
+            "{name}: the stream skipped or invented items"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_stream_reads_about_two_pages_per_page_deleted() {
+    let fake = FakeServer::builder()
+        .processes(500)
+        .seed(2)
+        .start()
+        .await
+        .unwrap();
+    let client = client(&fake, fake.admin_token());
+    let archived = fake.archived_process_ids().len() as u64;
+    let before = fake.requests();
+    let summary = client
+        .purge_archived_before(fake.org_id(), far_future())
+        .concurrency(4)
+        .summary()
+        .await
+        .unwrap();
+    assert_eq!(summary.deleted, archived);
+    let listing = fake.requests() - before - archived;
+    assert!(
+        listing <= 2 * archived.div_ceil(100) + 4,
+        "{listing} list requests for {archived} deletes"
+    );
+}
+
+#[tokio::test]
+async fn a_purge_under_faults_accounts_for_every_id_once() {
+    let faults = Faults {
+        server_errors: 0.15,
+        resets: 0.05,
+        rate_limit: Some(400),
+        seed: 11,
+        ..Faults::default()
+    };
+    let fake = FakeServer::builder()
+        .processes(400)
+        .seed(8)
+        .faults(faults)
+        .start()
+        .await
+        .unwrap();
+    let client = client(&fake, fake.admin_token());
+    let archived: BTreeSet<String> = fake.archived_process_ids().into_iter().collect();
+    let dir = std::env::temp_dir().join(format!("tallyfy-purge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let journal = dir.join("faults.jsonl");
+    let _ = std::fs::remove_file(&journal);
+
+    let events: Vec<_> = client
+        .purge_archived_before(fake.org_id(), far_future())
+        .concurrency(16)
+        .journal(&journal)
+        .run()
+        .try_collect()
+        .await
+        .unwrap();
+    let mut outcomes = BTreeMap::new();
+    for event in &events {
+        assert!(
+            outcomes
+                .insert(event.id.clone(), event.outcome.name())
+                .is_none(),
+            "two outcomes for {}",
+            event.id
+        );
+    }
+    assert_eq!(
+        outcomes.keys().cloned().collect::<BTreeSet<_>>(),
+        archived,
+        "every archived process, once"
+    );
+    for (id, outcome) in &outcomes {
+        match *outcome {
+            "deleted" | "already_gone" => {
+                assert!(fake.process(id).is_none(), "{id} is {outcome} but exists")
+            }
+            "failed" => {} // an interrupted or 500ed delete was not applied by the fake, or may have been
+            other => panic!("{id}: unexpected {other}"),
+        }
+    }
+    assert!(
+        outcomes.values().any(|o| *o == "failed"),
+        "the faults produced failures to resume"
+    );
+
+    // The journal says the same, line for line.
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let recorded: BTreeMap<String, String> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| {
+            Some((
+                v["id"].as_str()?.to_string(),
+                v["outcome"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    assert_eq!(recorded.len(), outcomes.len());
+    assert!(
+        outcomes
+            .iter()
+            .all(|(id, o)| recorded.get(id).map(String::as_str) == Some(*o))
+    );
+
+    // A rerun with the journal tries the failed ones again (the faults go on) and
+    // reports the whole job; whatever is still archived is counted as failed.
+    let summary = client
+        .purge_archived_before(fake.org_id(), far_future())
+        .journal(&journal)
+        .summary()
+        .await
+        .unwrap();
+    assert_eq!(summary.total(), archived.len() as u64, "{summary:?}");
+    assert!(
+        fake.archived_process_ids().len() as u64 <= summary.failed,
+        "{summary:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_purge_killed_midway_resumes_from_its_journal_and_deletes_each_process_once() {
+    let fake = FakeServer::builder()
+        .processes(250)
+        .seed(5)
+        .start()
+        .await
+        .unwrap();
+    let client = client(&fake, fake.admin_token());
+    let archived: BTreeSet<String> = fake.archived_process_ids().into_iter().collect();
+    let journal = std::env::temp_dir().join(format!("tallyfy-resume-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&journal);
+
+    // "Kill" it after 30 outcomes: the stream is dropped with deletes in flight.
+    let first: Vec<_> = client
+        .purge_archived_before(fake.org_id(), far_future())
+        .concurrency(8)
+        .journal(&journal)
+        .run()
+        .take(30)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 30);
+    assert!(fake.archived_process_ids().len() < archived.len());
+
+    let summary = client
+        .purge_archived_before(fake.org_id(), far_future())
+        .concurrency(8)
+        .journal(&journal)
+        .summary()
+        .await
+        .unwrap();
+    assert!(
+        fake.archived_process_ids().is_empty(),
+        "everything is deleted after the rerun"
+    );
+    assert_eq!(
+        summary.total(),
+        archived.len() as u64,
+        "the whole job is reported: {summary:?}"
+    );
+    assert_eq!(summary.from_journal, 30);
+    assert_eq!(summary.failed, 0);
+
+    // Each process has exactly one final outcome in the journal, and at most one delete
+    // succeeded for it.
+    let mut finals: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in std::fs::read_to_string(&journal).unwrap().lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if let (Some(id), Some(outcome)) = (v["id"].as_str(), v["outcome"].as_str()) {
+            finals
+                .entry(id.to_string())
+                .or_default()
+                .push(outcome.to_string());
+        }
+    }
+    assert_eq!(finals.keys().cloned().collect::<BTreeSet<_>>(), archived);
+    for (id, outcomes) in &finals {
+        assert_eq!(outcomes.len(), 1, "{id}: {outcomes:?}");
+    }
+    let _ = std::fs::remove_file(&journal);
+}
+
+#[tokio::test]
+async fn a_dry_run_deletes_nothing() {
+    let fake = FakeServer::builder().processes(60).start().await.unwrap();
+    let client = client(&fake, fake.admin_token());
+    let archived = fake.archived_process_ids();
+    let summary = client
+        .purge_archived_before(fake.org_id(), far_future())
+        .dry_run(true)
+        .summary()
+        .await
+        .unwrap();
+    assert_eq!(summary.would_delete, archived.len() as u64);
+    assert_eq!(fake.archived_process_ids(), archived);
+}
+
+#[tokio::test]
+async fn the_cutoff_spares_later_archives() {
+    let fake = FakeServer::builder().processes(60).start().await.unwrap();
+    let client = client(&fake, fake.admin_token());
+    let old = fake.archived_process_ids();
+    let fresh = fake.active_process_ids()[0].clone();
+    client
+        .archive_process()
+        .org_id(fake.org_id())
+        .run_id(&fresh)
+        .execute()
+        .await
+        .unwrap();
+    let cutoff = SystemTime::now() - Duration::from_secs(60);
+    let summary = client
+        .purge_archived_before(fake.org_id(), cutoff)
+        .summary()
+        .await
+        .unwrap();
+    assert_eq!(
+        fake.archived_process_ids(),
+        [fresh],
+        "the one archived a moment ago stays"
+    );
+    assert_eq!(summary.deleted as usize, old.len());
+}
+
+#[tokio::test]
+async fn every_outcome_from_a_list_of_ids() {
+    let fake = FakeServer::builder().processes(40).start().await.unwrap();
+    let archived = fake.archived_process_ids();
+    let active = fake.active_process_ids();
+    let ids = vec![archived[0].clone(), "0".repeat(32), active[0].clone()];
+    let admin = client(&fake, fake.admin_token());
+    let mut outcomes: Vec<(String, &str)> = admin
+        .purge_ids(fake.org_id(), ids)
+        .run()
+        .map_ok(|e| (e.id, e.outcome.name()))
+        .try_collect()
+        .await
+        .unwrap();
+    outcomes.sort();
+    let mut expected = vec![
+        (archived[0].clone(), "deleted"),
+        ("0".repeat(32), "already_gone"),
+        (active[0].clone(), "not_archived"),
+    ];
+    expected.sort();
+    assert_eq!(outcomes, expected);
+
+    let member = client(&fake, fake.member_token());
+    let event = member
+        .purge_ids(fake.org_id(), vec![archived[1].clone()])
+        .run()
+        .next()
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(event.outcome, PurgeOutcome::Forbidden));
+}
