@@ -81,6 +81,36 @@ pub enum Processes {
     Activate { run_id: String },
     /// Permanently delete an archived process. Irreversible.
     Delete { run_id: String },
+    /// Permanently delete every process archived before a date. Irreversible.
+    Purge(PurgeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PurgeArgs {
+    /// Delete processes archived before this moment: `YYYY-MM-DD` (midnight UTC) or an
+    /// RFC 3339 timestamp.
+    #[arg(long, value_parser = parse_cutoff)]
+    pub archived_before: jiff::Timestamp,
+    /// Deletes in flight at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Record every outcome here (JSON lines) and resume from it after a crash.
+    #[arg(long)]
+    pub journal: Option<std::path::PathBuf>,
+    /// List what would be deleted; delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn parse_cutoff(value: &str) -> Result<jiff::Timestamp, String> {
+    value
+        .parse::<jiff::Timestamp>()
+        .or_else(|_| format!("{value}T00:00:00Z").parse::<jiff::Timestamp>())
+        .map_err(|_| {
+            format!(
+                "{value:?} is neither a date (2025-01-31) nor a timestamp (2025-01-31T12:00:00Z)"
+            )
+        })
 }
 
 #[derive(Args, Debug, Default)]

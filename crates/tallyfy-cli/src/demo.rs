@@ -83,7 +83,7 @@ async fn step(session: &Session, command: &str, parsed: Command, note: &str) {
         println!("{note}");
     }
     println!("$ tallyfy {command}");
-    match execute(session, &parsed).await {
+    match execute(session, &parsed, Output::Human).await {
         Ok(report) => println!("{}", report.human),
         Err(Failure::Api(error)) => {
             println!("error: {error}");

@@ -2,6 +2,7 @@
 
 mod cli;
 mod demo;
+mod purge;
 mod report;
 mod run;
 
@@ -35,14 +36,11 @@ async fn run(cli: Cli) -> u8 {
     let result = async {
         run::confirm(&cli.command, cli.global.yes)?;
         let session = run::Session::open(&cli.global).await?;
-        run::execute(&session, &cli.command).await
+        run::execute(&session, &cli.command, output).await
     }
     .await;
     match result {
-        Ok(report) => {
-            print_success(output, &report);
-            0
-        }
+        Ok(report) => print_success(output, &report),
         Err(failure) => print_failure(output, &failure),
     }
 }

@@ -5,10 +5,22 @@ use tallyfy::Error;
 
 use crate::cli::Output;
 
-/// A command's result: a line for people and the JSON for machines.
+/// A command's result: a line for people, the JSON for machines, the exit code.
 pub struct Report {
     pub human: String,
     pub json: Value,
+    pub exit: u8,
+}
+
+impl Report {
+    /// A successful result (exit code 0).
+    pub fn ok(human: String, json: Value) -> Self {
+        Self {
+            human,
+            json,
+            exit: 0,
+        }
+    }
 }
 
 /// Why a command failed.
@@ -54,12 +66,13 @@ pub fn error_json(error: &Error) -> Value {
     })
 }
 
-/// Prints a success: the human line on stdout, or the JSON.
-pub fn print_success(output: Output, report: &Report) {
+/// Prints a result: the human line on stdout, or the JSON; returns its exit code.
+pub fn print_success(output: Output, report: &Report) -> u8 {
     match output {
         Output::Human => println!("{}", report.human),
         Output::Json => println!("{}", report.json),
     }
+    report.exit
 }
 
 /// Prints a failure and returns its exit code: one line on stderr for people, a JSON

@@ -8,7 +8,7 @@ use tallyfy::types::Run;
 use tallyfy::{Client, Error, Execute, Operation, RetryPolicy};
 use tallyfy_fake::FakeServer;
 
-use crate::cli::{Command, Global, ListArgs, Processes, Tags, Tasks};
+use crate::cli::{Command, Global, ListArgs, Output, Processes, Tags, Tasks};
 use crate::report::{Failure, Report};
 
 /// A client for the organization the command works on.
@@ -83,6 +83,8 @@ pub fn operation_of(command: &Command) -> Option<&'static str> {
         Command::Processes(Processes::Archive { .. }) => "archive_process",
         Command::Processes(Processes::Activate { .. }) => "activate_process",
         Command::Processes(Processes::Delete { .. }) => "permanently_delete_process",
+        Command::Processes(Processes::Purge(args)) if args.dry_run => "list_processes",
+        Command::Processes(Processes::Purge(_)) => "permanently_delete_process",
         Command::Tasks(Tasks::Archive { .. }) => "archive_task",
         Command::Tasks(Tasks::Restore { .. }) => "restore_task",
         Command::Tasks(Tasks::Delete { .. }) => "permanently_delete_task",
@@ -125,10 +127,17 @@ pub fn confirm(command: &Command, yes: bool) -> Result<(), Failure> {
 }
 
 /// Sends the command's request and describes the result.
-pub async fn execute(session: &Session, command: &Command) -> Result<Report, Failure> {
+pub async fn execute(
+    session: &Session,
+    command: &Command,
+    output: Output,
+) -> Result<Report, Failure> {
     let (client, org) = (&session.client, session.org.as_str());
     match command {
         Command::Processes(Processes::List(args)) => list(session, args).await,
+        Command::Processes(Processes::Purge(args)) => {
+            crate::purge::run(session, args, output).await
+        }
         Command::Processes(Processes::Get { run_id }) => {
             let run = client
                 .get_process()
@@ -137,10 +146,7 @@ pub async fn execute(session: &Session, command: &Command) -> Result<Report, Fai
                 .execute()
                 .await?
                 .data;
-            Ok(Report {
-                human: describe(&run),
-                json: json!({"data": run}),
-            })
+            Ok(Report::ok(describe(&run), json!({"data": run})))
         }
         Command::Processes(Processes::Archive { run_id }) => {
             let run = client
@@ -151,10 +157,10 @@ pub async fn execute(session: &Session, command: &Command) -> Result<Report, Fai
                 .await?
                 .data;
             let when = run.archived_at.as_deref().unwrap_or("now");
-            Ok(Report {
-                human: format!("Archived process {} ({}) at {when}.", run.id, name(&run)),
-                json: json!({"data": run}),
-            })
+            Ok(Report::ok(
+                format!("Archived process {} ({}) at {when}.", run.id, name(&run)),
+                json!({"data": run}),
+            ))
         }
         Command::Processes(Processes::Activate { run_id }) => {
             let run = client
@@ -164,10 +170,10 @@ pub async fn execute(session: &Session, command: &Command) -> Result<Report, Fai
                 .execute()
                 .await?
                 .data;
-            Ok(Report {
-                human: format!("Restored process {} ({}).", run.id, name(&run)),
-                json: json!({"data": run}),
-            })
+            Ok(Report::ok(
+                format!("Restored process {} ({}).", run.id, name(&run)),
+                json!({"data": run}),
+            ))
         }
         Command::Processes(Processes::Delete { run_id }) => {
             let result = client
@@ -261,10 +267,10 @@ async fn list(session: &Session, args: &ListArgs) -> Result<Report, Failure> {
         })
         .unwrap_or((1, 1, page.data.len() as u64));
     lines.push(format!("Page {current} of {pages} ({total} processes)."));
-    Ok(Report {
-        human: lines.join("\n"),
-        json: serde_json::to_value(&page).unwrap_or(Value::Null),
-    })
+    Ok(Report::ok(
+        lines.join("\n"),
+        serde_json::to_value(&page).unwrap_or(Value::Null),
+    ))
 }
 
 /// An irreversible delete's report: `already_gone` is success too, said as such.
@@ -280,19 +286,19 @@ fn deleted(
             &format!("Permanently deleted {}", what.to_lowercase()),
             id,
         )),
-        Err(e) if e.is_already_gone() => Ok(Report {
-            human: format!("{what} {id} was already gone: an earlier attempt deleted it."),
-            json: json!({"outcome": "already_gone", "operation": operation, "id": id, "request_id": e.request_id()}),
-        }),
+        Err(e) if e.is_already_gone() => Ok(Report::ok(
+            format!("{what} {id} was already gone: an earlier attempt deleted it."),
+            json!({"outcome": "already_gone", "operation": operation, "id": id, "request_id": e.request_id()}),
+        )),
         Err(e) => Err(e.into()),
     }
 }
 
 fn done(outcome: &str, sentence: &str, id: &str) -> Report {
-    Report {
-        human: format!("{sentence} {id}."),
-        json: json!({"outcome": outcome, "id": id}),
-    }
+    Report::ok(
+        format!("{sentence} {id}."),
+        json!({"outcome": outcome, "id": id}),
+    )
 }
 
 fn name(run: &Run) -> &str {

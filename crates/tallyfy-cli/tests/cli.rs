@@ -124,6 +124,7 @@ async fn irreversible_deletes_need_yes_off_a_terminal() {
         vec!["processes", "delete", archived.as_str()],
         vec!["tasks", "delete", &task],
         vec!["tags", "delete", &tag],
+        vec!["processes", "purge", "--archived-before", "2030-01-01"],
     ] {
         let (code, text) = transcript(&fake, &args);
         assert_eq!(code, 2, "{text}");
@@ -298,4 +299,89 @@ fn fake_runs_any_command_without_setup() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("Page 1 of"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn purge_prints_one_json_line_per_process_and_resumes_from_its_journal() {
+    let fake = FakeServer::builder().processes(120).start().await.unwrap();
+    let archived: std::collections::BTreeSet<String> =
+        fake.archived_process_ids().into_iter().collect();
+    let journal =
+        std::env::temp_dir().join(format!("tallyfy-cli-purge-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&journal);
+    let journal_arg = journal.to_str().unwrap();
+
+    let (code, dry, _) = tallyfy(
+        &fake,
+        fake.admin_token(),
+        &[
+            "processes",
+            "purge",
+            "--archived-before",
+            "2030-01-01",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        fake.archived_process_ids().len(),
+        archived.len(),
+        "a dry run deletes nothing"
+    );
+    assert!(
+        dry.contains(&format!("{} would be deleted", archived.len())),
+        "{dry}"
+    );
+
+    let args = [
+        "processes",
+        "purge",
+        "--archived-before",
+        "2030-01-01",
+        "--yes",
+        "--journal",
+        journal_arg,
+        "--output",
+        "json",
+        "--concurrency",
+        "4",
+    ];
+    let (code, stdout, stderr) = tallyfy(&fake, fake.admin_token(), &args);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (summary, outcomes) = lines.split_last().unwrap();
+    let ids: std::collections::BTreeSet<String> = outcomes
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, archived);
+    assert_eq!(outcomes.len(), archived.len(), "one line per process");
+    assert!(outcomes.iter().all(|l| l["outcome"] == "deleted"));
+    assert_eq!(summary["summary"]["deleted"], archived.len());
+    assert!(fake.archived_process_ids().is_empty());
+
+    // Again with the journal: nothing left to do, the whole job reported.
+    let (code, human, _) = tallyfy(
+        &fake,
+        fake.admin_token(),
+        &[
+            "processes",
+            "purge",
+            "--archived-before",
+            "2030-01-01",
+            "--yes",
+            "--journal",
+            journal_arg,
+        ],
+    );
+    assert_eq!(code, 0);
+    assert!(
+        human.contains(&format!("{n} deleted", n = archived.len()))
+            && human.contains("from the journal"),
+        "{human}"
+    );
+    let _ = std::fs::remove_file(&journal);
 }

@@ -251,8 +251,9 @@ impl Purge {
         Ok(summary)
     }
 
-    /// The counts of earlier runs, and the stream of this one.
-    fn start(
+    /// Starts the purge: the counts recorded by earlier runs of the journal (see
+    /// [`PurgeSummary::from_journal`]), and the stream of this run's outcomes.
+    pub fn start(
         self,
     ) -> (
         PurgeSummary,
