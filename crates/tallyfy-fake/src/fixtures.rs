@@ -104,6 +104,11 @@ impl Fixtures {
             };
             for t in 0..rng.usize(1..5) {
                 let task_id = format!("{}t{t}", &id[..16]);
+                store
+                    .run_tasks
+                    .entry(id.clone())
+                    .or_default()
+                    .push(task_id.clone());
                 store.tasks.insert(
                     task_id.clone(),
                     Task {

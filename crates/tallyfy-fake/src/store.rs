@@ -72,6 +72,8 @@ pub struct Store {
     /// The status a process had before it was archived, restored on activation.
     pub(crate) status_before_archive: BTreeMap<String, String>,
     pub(crate) tasks: BTreeMap<String, Task>,
+    /// The IDs of each process's tasks.
+    pub(crate) run_tasks: BTreeMap<String, Vec<String>>,
     pub(crate) tags: BTreeSet<String>,
 }
 
@@ -198,8 +200,9 @@ impl Store {
         }
         self.runs.remove(run_id);
         self.status_before_archive.remove(run_id);
-        self.tasks
-            .retain(|_, task| task.run_id.as_deref() != Some(run_id));
+        for task_id in self.run_tasks.remove(run_id).unwrap_or_default() {
+            self.tasks.remove(&task_id);
+        }
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use tallyfy_api::{Call, Operation, ResponseValue};
 use crate::body;
 use crate::error::{Error, ErrorDetails};
 use crate::retry::Failure;
-use crate::transport::{Answer, CallRecord, MAX_SUCCESS_BODY, record_call};
+use crate::transport::{CallRecord, LastAnswer, MAX_SUCCESS_BODY, record_call};
 
 /// Sends an operation and returns its decoded body or an [`Error`].
 ///
@@ -97,7 +97,7 @@ fn transport_error(op: &'static Operation, error: reqwest::Error, record: &CallR
     .with_source(error)
 }
 
-fn answer_error(op: &'static Operation, answer: Answer, record: &CallRecord) -> Error {
+fn answer_error(op: &'static Operation, answer: LastAnswer, record: &CallRecord) -> Error {
     let status = answer.status;
     let variant: fn(Box<ErrorDetails>) -> Error = match status.as_u16() {
         404 if op.irreversible && record.earlier_may_have_applied => Error::AlreadyGone,

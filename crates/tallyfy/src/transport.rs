@@ -52,35 +52,57 @@ pub(crate) struct CallRecord {
     pub attempts: u32,
     /// Whether an attempt before the last may have been applied.
     pub earlier_may_have_applied: bool,
-    /// The last answer, with its body as read.
-    pub last: Option<Answer>,
+    /// The last answer, as far as an error needs it.
+    pub last: Option<LastAnswer>,
 }
 
 /// An answer with its body read (up to the cap).
-#[derive(Debug, Clone)]
-pub(crate) struct Answer {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Bytes,
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
     /// The body was longer than the cap and was cut.
-    pub truncated: bool,
+    truncated: bool,
 }
 
 impl Answer {
-    pub(crate) fn retry_after(&self) -> Option<Duration> {
-        let value = self.headers.get(header::RETRY_AFTER)?.to_str().ok()?;
-        parse_retry_after(value, SystemTime::now())
-    }
-
-    pub(crate) fn request_id(&self) -> Option<String> {
-        Some(self.headers.get(REQUEST_ID)?.to_str().ok()?.to_owned())
-    }
-
     fn into_response(self) -> reqwest::Response {
         let mut response = http::Response::new(self.body);
         *response.status_mut() = self.status;
         *response.headers_mut() = self.headers;
         reqwest::Response::from(response)
+    }
+}
+
+/// What an error needs of an answer; cheap to keep (the body and header values are
+/// shared, not copied).
+#[derive(Debug, Clone)]
+pub(crate) struct LastAnswer {
+    pub status: StatusCode,
+    request_id: Option<HeaderValue>,
+    retry_after: Option<HeaderValue>,
+    pub body: Bytes,
+    /// The body was longer than the cap and was cut.
+    pub truncated: bool,
+}
+
+impl LastAnswer {
+    fn of(answer: &Answer) -> Self {
+        Self {
+            status: answer.status,
+            request_id: answer.headers.get(REQUEST_ID).cloned(),
+            retry_after: answer.headers.get(header::RETRY_AFTER).cloned(),
+            body: answer.body.clone(),
+            truncated: answer.truncated,
+        }
+    }
+
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
+        parse_retry_after(self.retry_after.as_ref()?.to_str().ok()?, SystemTime::now())
+    }
+
+    pub(crate) fn request_id(&self) -> Option<String> {
+        Some(self.request_id.as_ref()?.to_str().ok()?.to_owned())
     }
 }
 
@@ -164,23 +186,29 @@ impl Transport {
             span.record("attempt", attempt);
 
             let result = self.attempt(request).await;
-            let outcome = match &result {
+            let (outcome, last) = match &result {
                 Ok(answer) => {
-                    span.record("status", answer.status.as_u16());
-                    if let Some(id) = answer.request_id() {
-                        span.record("request_id", id.as_str());
+                    let last = LastAnswer::of(answer);
+                    span.record("status", last.status.as_u16());
+                    if let Some(id) = last.request_id.as_ref().and_then(|id| id.to_str().ok()) {
+                        span.record("request_id", id);
                     }
-                    Outcome::Answered {
-                        status: answer.status,
-                        retry_after: answer.retry_after(),
-                    }
+                    let retry_after = last.retry_after.as_ref().and_then(|_| last.retry_after());
+                    (
+                        Outcome::Answered {
+                            status: last.status,
+                            retry_after,
+                        },
+                        Some(last),
+                    )
                 }
-                Err(error) => Outcome::Failed(Failure::of(error)),
+                Err(error) => (Outcome::Failed(Failure::of(error)), None),
             };
+            // A 429 holds every request of the client back, within the cap.
             let hold = match outcome {
                 Outcome::Answered {
+                    status: StatusCode::TOO_MANY_REQUESTS,
                     retry_after: Some(wait),
-                    ..
                 } if wait <= self.retry.max_retry_after() => {
                     self.gate.hold(Instant::now() + wait);
                     true
@@ -190,7 +218,7 @@ impl Transport {
             note(|record| {
                 record.attempts = attempt;
                 record.earlier_may_have_applied = earlier_may_have_applied;
-                record.last = result.as_ref().ok().cloned();
+                record.last = last;
             });
 
             match (self.retry.decide(op, &outcome, attempt), spare) {

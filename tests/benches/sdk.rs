@@ -1,0 +1,292 @@
+//! Benchmarks against the fake server on loopback: `cargo bench -p tallyfy-tests`.
+//!
+//! 1. SDK overhead: permanent deletes through the SDK vs a bare reqwest client with the
+//!    same connection settings, sequential and 32 in flight.
+//! 2. Purge against a rate limit: wall time vs the floor N/R.
+//! 3. Purge unthrottled: throughput at concurrency 1, 8, 32, 128.
+//! 4. Memory: peak RSS of purges of 10,000 and 100,000 IDs, each in its own process.
+//!
+//! Prints Markdown tables for BENCHMARKS.md.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant, SystemTime};
+
+use futures_util::{StreamExt, TryStreamExt, stream};
+use tallyfy::{Client, Execute};
+use tallyfy_fake::{FakeServer, Faults};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    if let Some(n) = args
+        .iter()
+        .position(|a| a == "--memory-child")
+        .and_then(|i| args.get(i + 1))
+    {
+        runtime.block_on(memory_child(n.parse().unwrap()));
+        return;
+    }
+    let filter = args
+        .iter()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .cloned()
+        .unwrap_or_default();
+    println!("# tallyfy-rs benchmarks\n");
+    if "overhead".contains(&filter) {
+        runtime.block_on(overhead());
+    }
+    if "rate_limited".contains(&filter) {
+        runtime.block_on(rate_limited());
+    }
+    if "unthrottled".contains(&filter) {
+        runtime.block_on(unthrottled());
+    }
+    if "memory".contains(&filter) {
+        memory();
+    }
+}
+
+fn sdk_client(fake: &FakeServer) -> Client {
+    Client::builder(fake.admin_token())
+        .base_url(fake.base_url())
+        .build()
+        .unwrap()
+}
+
+/// `n` archived processes of a fresh fake (seeded: every call gives the same ones).
+async fn fake_with_archived(n: usize, faults: Faults) -> (FakeServer, Vec<String>) {
+    let fake = FakeServer::builder()
+        .processes(n * 3)
+        .seed(42)
+        .faults(faults)
+        .start()
+        .await
+        .unwrap();
+    let ids: Vec<String> = fake.archived_process_ids().into_iter().take(n).collect();
+    assert_eq!(ids.len(), n, "the fake has enough archived processes");
+    (fake, ids)
+}
+
+async fn delete_all_sdk(fake: &FakeServer, ids: &[String], in_flight: usize) -> Duration {
+    let client = sdk_client(fake);
+    let org = fake.org_id().to_string();
+    let started = Instant::now();
+    stream::iter(ids)
+        .map(|id| {
+            let (client, org) = (&client, &org);
+            async move {
+                client
+                    .permanently_delete_process()
+                    .org_id(org.as_str())
+                    .run_id(id)
+                    .execute()
+                    .await
+                    .unwrap()
+            }
+        })
+        .buffer_unordered(in_flight)
+        .collect::<Vec<()>>()
+        .await;
+    started.elapsed()
+}
+
+async fn delete_all_bare(fake: &FakeServer, ids: &[String], in_flight: usize) -> Duration {
+    let http = tallyfy::http_client_builder()
+        .connect_timeout(tallyfy::DEFAULT_CONNECT_TIMEOUT)
+        .build()
+        .unwrap();
+    let (base, org, token) = (
+        fake.base_url().to_string(),
+        fake.org_id().to_string(),
+        fake.admin_token().to_string(),
+    );
+    let started = Instant::now();
+    stream::iter(ids)
+        .map(|id| {
+            let request = http
+                .delete(format!("{base}/organizations/{org}/runs/{id}/delete"))
+                .bearer_auth(&token)
+                .header("accept", "application/json")
+                .header("x-tallyfy-client", "APIClient")
+                .header("user-agent", "bare-reqwest")
+                .timeout(tallyfy::DEFAULT_TIMEOUT);
+            async move {
+                let response = request.send().await.unwrap();
+                assert_eq!(response.status(), 200);
+                response.bytes().await.unwrap();
+            }
+        })
+        .buffer_unordered(in_flight)
+        .collect::<Vec<()>>()
+        .await;
+    started.elapsed()
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+async fn overhead() {
+    const N: usize = 2_000;
+    const ROUNDS: usize = 5;
+    println!("## 1. SDK overhead: {N} permanent deletes a run, median of {ROUNDS} rounds\n");
+    println!("| in flight | bare reqwest (req/s) | SDK (req/s) | SDK / bare |\n|---|---|---|---|");
+    // One fake for every run, each run deleting its own slice of the archived processes.
+    let (fake, ids) = fake_with_archived(N * ROUNDS * 4, Faults::default()).await;
+    let mut slices = ids.chunks(N);
+    for in_flight in [1, 32] {
+        let (mut bare, mut sdk) = (Vec::new(), Vec::new());
+        for round in 0..ROUNDS {
+            // Alternate which goes first, so that neither always gets a warm machine.
+            for sdk_turn in [round % 2 == 0, round % 2 != 0] {
+                let slice = slices.next().unwrap();
+                if sdk_turn {
+                    sdk.push(
+                        N as f64 / delete_all_sdk(&fake, slice, in_flight).await.as_secs_f64(),
+                    );
+                } else {
+                    bare.push(
+                        N as f64 / delete_all_bare(&fake, slice, in_flight).await.as_secs_f64(),
+                    );
+                }
+            }
+        }
+        let (bare, sdk) = (median(bare), median(sdk));
+        println!("| {in_flight} | {bare:.0} | {sdk:.0} | {:.3} |", sdk / bare);
+    }
+    println!();
+}
+
+async fn purge(fake: &FakeServer, concurrency: usize) -> (Duration, BTreeSet<String>, usize) {
+    let client = sdk_client(fake);
+    let far_future = SystemTime::now() + Duration::from_secs(86_400);
+    let started = Instant::now();
+    let events: Vec<_> = client
+        .purge_archived_before(fake.org_id(), far_future)
+        .concurrency(concurrency)
+        .run()
+        .try_collect()
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    let deleted: BTreeSet<String> = events
+        .iter()
+        .filter(|e| e.outcome.name() == "deleted")
+        .map(|e| e.id.clone())
+        .collect();
+    (elapsed, deleted, events.len())
+}
+
+async fn rate_limited() {
+    const N: usize = 10_000;
+    const R: u32 = 500;
+    println!(
+        "## 2. Purge against a rate limit: {N} archived processes, the fake limited to {R} requests/s\n"
+    );
+    let faults = Faults {
+        rate_limit: Some(R),
+        ..Faults::default()
+    };
+    let fake = FakeServer::builder()
+        .processes(N * 5 / 2)
+        .seed(42)
+        .faults(faults)
+        .start()
+        .await
+        .unwrap();
+    let archived: BTreeSet<String> = fake.archived_process_ids().into_iter().collect();
+    let n = archived.len();
+    let requests_before = fake.requests();
+    let (elapsed, deleted, events) = purge(&fake, 32).await;
+    let floor = n as f64 / f64::from(R);
+    println!(
+        "| archived | floor N/R | wall time | wall / floor | outcomes | lost | duplicated | requests sent |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "| {n} | {floor:.1} s | {:.1} s | {:.3} | {events} | {} | {} | {} |\n",
+        elapsed.as_secs_f64(),
+        elapsed.as_secs_f64() / floor,
+        archived.difference(&deleted).count(),
+        events - deleted.len(),
+        fake.requests() - requests_before,
+    );
+}
+
+async fn unthrottled() {
+    const N: usize = 4_000;
+    println!("## 3. Purge unthrottled: {N} archived processes\n");
+    println!("| concurrency | wall time | deletes/s |\n|---|---|---|");
+    for concurrency in [1, 8, 32, 128] {
+        let (fake, ids) = fake_with_archived(N, Faults::default()).await;
+        // Keep exactly N archived: restore the rest so that the purge meets N.
+        let client = sdk_client(&fake);
+        for id in fake
+            .archived_process_ids()
+            .into_iter()
+            .filter(|id| !ids.contains(id))
+        {
+            client
+                .activate_process()
+                .org_id(fake.org_id())
+                .run_id(&id)
+                .execute()
+                .await
+                .unwrap();
+        }
+        let (elapsed, deleted, _) = purge(&fake, concurrency).await;
+        assert_eq!(deleted.len(), N);
+        println!(
+            "| {concurrency} | {:.2} s | {:.0} |",
+            elapsed.as_secs_f64(),
+            N as f64 / elapsed.as_secs_f64()
+        );
+    }
+    println!();
+}
+
+fn memory() {
+    println!("## 4. Memory: peak RSS of a purge of N IDs (each run in its own process)\n");
+    println!("| IDs purged | peak RSS | outcomes |\n|---|---|---|");
+    for n in [1_000usize, 10_000, 100_000] {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--memory-child", &n.to_string()])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        println!("{}", text.trim());
+    }
+    println!();
+}
+
+/// Purges `n` IDs (generated lazily; the fake answers 404, counted `already_gone`) and
+/// prints the process's peak RSS.
+async fn memory_child(n: usize) {
+    let fake = FakeServer::builder().processes(10).start().await.unwrap();
+    let client = sdk_client(&fake);
+    let ids = (0..n).map(|i| format!("{i:032x}"));
+    let summary = client
+        .purge_ids(fake.org_id(), ids)
+        .concurrency(32)
+        .summary()
+        .await
+        .unwrap();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .unwrap_or("VmHWM: ? kB");
+    let kib: f64 = peak
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::NAN);
+    println!("| {n} | {:.1} MiB | {} |", kib / 1024.0, summary.total());
+}
