@@ -1,14 +1,27 @@
-//! One gate for every request of a client (and its clones): it holds all of them back
-//! after any 429, for as long as the server's `Retry-After` says, and can pace them to a
-//! steady rate. Many workers sharing a client thus learn a rate limit once, together.
+//! One gate for every request of a client (and its clones). Many workers sharing a
+//! client thus learn a rate limit once, together:
+//!
+//! - a 429 holds every request back for as long as its `Retry-After` says;
+//! - it also teaches the gate a pace: 97% of the requests the server accepted in the
+//!   second before the 429, spread evenly, so that the limit is not hit again and again.
+//!   A learned pace lapses after a minute without a 429;
+//! - [`ClientBuilder::max_requests_per_second`](crate::ClientBuilder::max_requests_per_second)
+//!   sets a pace from the start, which a learned one can only slow.
 
+use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+/// How much of the observed accepted rate a learned pace uses.
+const LEARNED_SHARE: f64 = 0.97;
+/// How long a learned pace lasts without another 429.
+const LEARNED_FOR: Duration = Duration::from_secs(60);
+const SECOND: Duration = Duration::from_secs(1);
+
 #[derive(Debug)]
 pub(crate) struct Gate {
-    /// The spacing between requests, when pacing to a rate.
-    interval: Option<Duration>,
+    /// The spacing set by the caller, if any.
+    configured: Option<Duration>,
     state: Mutex<State>,
 }
 
@@ -18,32 +31,51 @@ struct State {
     next_slot: Instant,
     /// No request goes before this moment (the last `Retry-After`).
     hold_until: Option<Instant>,
+    /// When the answers of the last second that were not 429 came.
+    accepted: VecDeque<Instant>,
+    /// A spacing learned from a 429, and when.
+    learned: Option<(Duration, Instant)>,
 }
 
 impl Gate {
-    /// A gate that paces to `per_second` requests (none: only 429s hold it).
+    /// A gate that paces to `per_second` requests (none: unpaced until a 429).
     pub(crate) fn new(per_second: Option<f64>) -> Self {
-        let interval = per_second
+        let configured = per_second
             .filter(|r| r.is_finite() && *r > 0.0)
-            .map(|r| Duration::from_secs_f64(1.0 / r));
+            .map(|r| SECOND.div_f64(r));
+        let state = State {
+            next_slot: Instant::now(),
+            hold_until: None,
+            accepted: VecDeque::new(),
+            learned: None,
+        };
         Self {
-            interval,
-            state: Mutex::new(State {
-                next_slot: Instant::now(),
-                hold_until: None,
-            }),
+            configured,
+            state: Mutex::new(state),
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// How long a request must wait before it goes, reserving its slot. A request that
     /// has just waited out its own `Retry-After` passes the hold (`own_hold`).
     pub(crate) fn reserve(&self, now: Instant, own_hold: bool) -> Duration {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = self.lock();
+        let learned = state
+            .learned
+            .filter(|(_, at)| now.saturating_duration_since(*at) < LEARNED_FOR)
+            .map(|(i, _)| i);
+        let interval = match (self.configured, learned) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
         let held = state
             .hold_until
             .filter(|_| !own_hold)
             .map_or(now, |until| until.max(now));
-        let at = match self.interval {
+        let at = match interval {
             Some(interval) => {
                 let at = held.max(state.next_slot);
                 state.next_slot = at + interval;
@@ -54,10 +86,36 @@ impl Gate {
         at - now
     }
 
-    /// Holds every request back until `until`.
-    pub(crate) fn hold(&self, until: Instant) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+    /// Notes an answer other than 429.
+    pub(crate) fn accepted(&self, now: Instant) {
+        let mut state = self.lock();
+        state.accepted.push_back(now);
+        while state
+            .accepted
+            .front()
+            .is_some_and(|at| now.saturating_duration_since(*at) > SECOND)
+        {
+            state.accepted.pop_front();
+        }
+    }
+
+    /// A 429 at `now`: holds every request back until `until`, and learns a pace from
+    /// what the server accepted in the second before.
+    pub(crate) fn rate_limited(&self, now: Instant, until: Instant) {
+        let mut state = self.lock();
         state.hold_until = Some(state.hold_until.map_or(until, |held| held.max(until)));
+        let recent = state
+            .accepted
+            .iter()
+            .filter(|at| now.saturating_duration_since(**at) <= SECOND)
+            .count();
+        if recent > 0 {
+            let interval = SECOND.div_f64(recent as f64 * LEARNED_SHARE);
+            let slower = state
+                .learned
+                .map_or(interval, |(current, _)| current.max(interval));
+            state.learned = Some((slower, now));
+        }
     }
 }
 
@@ -66,11 +124,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn without_a_rate_only_a_hold_makes_requests_wait() {
+    fn without_a_pace_only_a_hold_makes_requests_wait() {
         let gate = Gate::new(None);
         let now = Instant::now();
         assert_eq!(gate.reserve(now, false), Duration::ZERO);
-        gate.hold(now + Duration::from_secs(3));
+        gate.rate_limited(now, now + Duration::from_secs(3));
         assert_eq!(gate.reserve(now, false), Duration::from_secs(3));
         assert_eq!(
             gate.reserve(now, true),
@@ -84,14 +142,33 @@ mod tests {
     }
 
     #[test]
-    fn a_rate_spaces_requests_evenly() {
+    fn a_configured_pace_spaces_requests_evenly() {
         let gate = Gate::new(Some(10.0));
         let now = Instant::now();
         let waits: Vec<u128> = (0..4)
             .map(|_| gate.reserve(now, false).as_millis())
             .collect();
         assert_eq!(waits, [0, 100, 200, 300]);
-        gate.hold(now + Duration::from_secs(1));
-        assert_eq!(gate.reserve(now, false).as_millis(), 1000);
+    }
+
+    #[test]
+    fn a_429_teaches_a_pace_just_under_what_was_accepted() {
+        let gate = Gate::new(None);
+        let start = Instant::now();
+        for n in 0..100 {
+            gate.accepted(start + Duration::from_millis(n * 5));
+        }
+        let now = start + Duration::from_millis(500);
+        gate.rate_limited(now, now + SECOND);
+        let after = now + SECOND;
+        let first = gate.reserve(after, false);
+        let second = gate.reserve(after, false);
+        assert_eq!(first, Duration::ZERO);
+        // 100 accepted in the last second: paced at 97 a second.
+        assert_eq!(second, SECOND.div_f64(97.0));
+        // The lesson lapses after a quiet minute.
+        let later = after + LEARNED_FOR + SECOND;
+        assert_eq!(gate.reserve(later, false), Duration::ZERO);
+        assert_eq!(gate.reserve(later, false), Duration::ZERO);
     }
 }

@@ -15,10 +15,9 @@
 //! page at a time whatever the size of the list. Processes created while it runs are
 //! not promised. Each page is read about twice while everything on it is being deleted.
 
-use std::collections::VecDeque;
 use std::num::NonZeroU32;
 
-use futures_util::Stream;
+use futures_util::{Stream, TryStreamExt, stream};
 use tallyfy_api::types::Run;
 
 use crate::{Client, Error, Execute};
@@ -87,20 +86,46 @@ impl ProcessQuery {
 
     /// The stream. It ends after the last process, or after the first error.
     pub fn stream(self) -> impl Stream<Item = Result<Run, Error>> + Send + 'static {
+        self.batches()
+            .map_ok(|batch| stream::iter(batch.into_iter().map(Ok)))
+            .try_flatten()
+    }
+
+    /// The same processes a batch at a time: the unseen part of one page per request.
+    pub fn batches(self) -> impl Stream<Item = Result<Vec<Run>, Error>> + Send + 'static {
+        self.cursor(false)
+    }
+
+    /// Batches for a caller that deletes what it reads (a purge): after each batch the
+    /// next is sought from page 1, where the items read but not yet deleted are few, so
+    /// that each request brings mostly new items. Items that stay (failed deletes) push
+    /// the search a page further per hundred of them.
+    pub fn batches_from_front(
+        self,
+    ) -> impl Stream<Item = Result<Vec<Run>, Error>> + Send + 'static {
+        self.cursor(true)
+    }
+
+    fn cursor(
+        self,
+        from_front: bool,
+    ) -> impl Stream<Item = Result<Vec<Run>, Error>> + Send + 'static {
         let cursor = Cursor {
             query: self,
+            from_front,
             page: 1,
             last: None,
             trusted: false,
-            buffer: VecDeque::new(),
+            set_aside: None,
+            total: None,
             done: false,
         };
-        futures_util::stream::try_unfold(cursor, |mut cursor| async move {
-            Ok(cursor.next().await?.map(|run| (run, cursor)))
+        stream::try_unfold(cursor, |mut cursor| async move {
+            Ok(cursor.next_batch().await?.map(|batch| (batch, cursor)))
         })
     }
 
-    async fn fetch(&self, page: u32) -> Result<Vec<Run>, Error> {
+    async fn fetch(&self, page: u32) -> Result<Page, Error> {
         let mut request = self
             .client
             .list_processes()
@@ -117,8 +142,19 @@ impl ProcessQuery {
         if let Some(q) = &self.q {
             request = request.q(q.as_str());
         }
-        Ok(request.execute().await?.data)
+        let page = request.execute().await?;
+        let total = page.meta.and_then(|m| m.pagination).and_then(|p| p.total);
+        Ok(Page {
+            items: page.data,
+            total,
+        })
     }
+}
+
+/// One page as read, with the list's total at that moment.
+struct Page {
+    items: Vec<Run>,
+    total: Option<u64>,
 }
 
 /// The sort key: creation time, then ID.
@@ -130,42 +166,55 @@ fn key(run: &Run) -> Key {
 
 struct Cursor {
     query: ProcessQuery,
+    /// Seek each batch from page 1 (see [`ProcessQuery::batches_from_front`]).
+    from_front: bool,
     /// The page to read next.
     page: u32,
-    /// The key of the last item yielded.
+    /// The key of the last item handed out.
     last: Option<Key>,
     /// The page before `page` was just seen to end with seen items: nothing can hide there.
     trusted: bool,
-    buffer: VecDeque<Run>,
+    /// The page stepped back from, reused if the list's total has not changed since.
+    set_aside: Option<(u32, Page)>,
+    /// The list's total at the last read.
+    total: Option<u64>,
     done: bool,
 }
 
 impl Cursor {
-    async fn next(&mut self) -> Result<Option<Run>, Error> {
-        loop {
-            if let Some(run) = self.buffer.pop_front() {
-                self.last = Some(key(&run));
-                return Ok(Some(run));
-            }
-            if self.done {
-                return Ok(None);
-            }
-            let items = self.query.fetch(self.page).await?;
-            let full = items.len() >= self.query.per_page.get() as usize;
-            let unseen = items
+    /// The next unseen items, in order; they count as seen once handed out.
+    async fn next_batch(&mut self) -> Result<Option<Vec<Run>>, Error> {
+        while !self.done {
+            let page = match self.set_aside.take() {
+                Some((number, page))
+                    if number == self.page && self.trusted && page.total == self.total =>
+                {
+                    page
+                }
+                _ => self.query.fetch(self.page).await?,
+            };
+            self.total = page.total;
+            let full = page.items.len() >= self.query.per_page.get() as usize;
+            let unseen = page
+                .items
                 .iter()
                 .position(|run| self.last.as_ref().is_none_or(|last| key(run) > *last));
             let may_have_skipped = self.page > 1 && !self.trusted;
             match unseen {
                 // The page starts with something new: items may have moved back a page.
-                Some(0) | None if may_have_skipped && (unseen.is_some() || items.is_empty()) => {
+                Some(0) | None
+                    if may_have_skipped && (unseen.is_some() || page.items.is_empty()) =>
+                {
+                    self.set_aside = Some((self.page, page));
                     self.page -= 1;
                 }
                 Some(first) => {
-                    self.buffer.extend(items.into_iter().skip(first));
-                    self.page += 1;
+                    let batch: Vec<Run> = page.items.into_iter().skip(first).collect();
+                    self.last = batch.last().map(key);
+                    self.page = if self.from_front { 1 } else { self.page + 1 };
                     self.trusted = false;
                     self.done = !full;
+                    return Ok(Some(batch));
                 }
                 // A full page of seen items: the next page follows them directly.
                 None if full => {
@@ -175,5 +224,6 @@ impl Cursor {
                 None => self.done = true,
             }
         }
+        Ok(None)
     }
 }

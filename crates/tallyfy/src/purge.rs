@@ -26,6 +26,9 @@ use futures_util::stream::{self, BoxStream};
 use futures_util::{Stream, StreamExt, TryStreamExt};
 use serde_json::json;
 
+use tallyfy_api::types::Run;
+
+use crate::pages::ProcessQuery;
 use crate::{Client, Error, Execute};
 
 /// What became of one process.
@@ -143,11 +146,19 @@ impl PurgeSummary {
 
 type IdStream = Pin<Box<dyn Stream<Item = Result<String, PurgeError>> + Send>>;
 
+/// Which processes a purge deletes.
+enum Source {
+    /// These IDs.
+    Ids(IdStream),
+    /// Those listed by the query and archived before the cutoff.
+    ArchivedBefore(ProcessQuery, jiff::Timestamp),
+}
+
 /// A purge being configured; see the [module docs](self).
 pub struct Purge {
     client: Client,
     org_id: String,
-    source: IdStream,
+    source: Source,
     concurrency: usize,
     journal: Option<PathBuf>,
     dry_run: bool,
@@ -174,19 +185,8 @@ impl Client {
     pub fn purge_archived_before(&self, org_id: impl Into<String>, cutoff: SystemTime) -> Purge {
         let org_id = org_id.into();
         let cutoff = jiff::Timestamp::try_from(cutoff).unwrap_or(jiff::Timestamp::MIN);
-        let source = self
-            .processes(org_id.clone())
-            .archived("only")
-            .stream()
-            .try_filter_map(move |run| async move {
-                let before = run
-                    .archived_at
-                    .as_deref()
-                    .and_then(|at| at.parse::<jiff::Timestamp>().ok());
-                Ok(before.filter(|at| *at < cutoff).map(|_| run.id))
-            })
-            .map_err(PurgeError::Listing);
-        Purge::new(self.clone(), org_id, Box::pin(source))
+        let query = self.processes(org_id.clone()).archived("only");
+        Purge::new(self.clone(), org_id, Source::ArchivedBefore(query, cutoff))
     }
 
     /// Purges the processes `ids` of `org_id` (each ID gets one outcome).
@@ -198,13 +198,13 @@ impl Client {
         Purge::new(
             self.clone(),
             org_id.into(),
-            Box::pin(stream::iter(ids.into_iter().map(Ok))),
+            Source::Ids(Box::pin(stream::iter(ids.into_iter().map(Ok)))),
         )
     }
 }
 
 impl Purge {
-    fn new(client: Client, org_id: String, source: IdStream) -> Self {
+    fn new(client: Client, org_id: String, source: Source) -> Self {
         Self {
             client,
             org_id,
@@ -281,8 +281,11 @@ impl Purge {
         // skipped.
         let mut known = earlier.finished;
         known.extend(earlier.unfinished.iter().cloned());
-        let ids = stream::iter(earlier.unfinished.into_iter().map(Ok))
-            .chain(source.try_filter(move |id| std::future::ready(!known.contains(id))));
+        let ids = stream::iter(earlier.unfinished.into_iter().map(Ok)).chain(
+            source
+                .ids(concurrency)
+                .try_filter(move |id| std::future::ready(!known.contains(id))),
+        );
         let deletes = ids.map_ok(move |id| {
             let (client, org_id, journal) = (client.clone(), org_id.clone(), journal.clone());
             async move {
@@ -313,6 +316,52 @@ impl Purge {
             deletes.try_buffer_unordered(concurrency).boxed(),
         )
     }
+}
+
+impl Source {
+    fn ids(self, concurrency: usize) -> IdStream {
+        match self {
+            Source::Ids(ids) => ids,
+            Source::ArchivedBefore(query, cutoff) => read_ahead(query, cutoff, concurrency),
+        }
+    }
+}
+
+/// Lists ahead of the deletes, in a task of its own, so that they never wait for a
+/// page. It keeps only a few IDs queued (half the concurrency): reading further ahead
+/// would find the list barely changed since the last read.
+fn read_ahead(query: ProcessQuery, cutoff: jiff::Timestamp, concurrency: usize) -> IdStream {
+    let (sender, receiver) = tokio::sync::mpsc::channel((concurrency / 2).max(1));
+    tokio::spawn(async move {
+        let mut batches = Box::pin(query.batches_from_front());
+        while let Some(batch) = batches.next().await {
+            let ids: Vec<Result<String, PurgeError>> = match batch {
+                Err(error) => vec![Err(PurgeError::Listing(error))],
+                Ok(batch) => batch
+                    .into_iter()
+                    .filter(|run| archived_before(run, cutoff))
+                    .map(|run| Ok(run.id))
+                    .collect(),
+            };
+            for id in ids {
+                // The purge was dropped: stop listing.
+                if sender.send(id).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    Box::pin(stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|item| (item, receiver))
+    }))
+}
+
+fn archived_before(run: &Run, cutoff: jiff::Timestamp) -> bool {
+    let archived_at = run
+        .archived_at
+        .as_deref()
+        .and_then(|at| at.parse::<jiff::Timestamp>().ok());
+    archived_at.is_some_and(|at| at < cutoff)
 }
 
 /// The journal's record of an outcome.

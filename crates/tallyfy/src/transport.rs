@@ -204,16 +204,22 @@ impl Transport {
                 }
                 Err(error) => (Outcome::Failed(Failure::of(error)), None),
             };
-            // A 429 holds every request of the client back, within the cap.
+            // A 429 holds every request of the client back (within the cap) and slows
+            // its pace; any other answer tells the gate what the server accepts.
+            let now = Instant::now();
             let hold = match outcome {
                 Outcome::Answered {
                     status: StatusCode::TOO_MANY_REQUESTS,
                     retry_after: Some(wait),
                 } if wait <= self.retry.max_retry_after() => {
-                    self.gate.hold(Instant::now() + wait);
+                    self.gate.rate_limited(now, now + wait);
                     true
                 }
-                _ => false,
+                Outcome::Answered { .. } => {
+                    self.gate.accepted(now);
+                    false
+                }
+                Outcome::Failed(_) => false,
             };
             note(|record| {
                 record.attempts = attempt;
