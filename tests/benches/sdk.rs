@@ -135,7 +135,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 async fn overhead() {
     const N: usize = 2_000;
-    const ROUNDS: usize = 5;
+    const ROUNDS: usize = 9;
     println!("## 1. SDK overhead: {N} permanent deletes a run, median of {ROUNDS} rounds\n");
     println!("| in flight | bare reqwest (req/s) | SDK (req/s) | SDK / bare |\n|---|---|---|---|");
     // One fake for every run, each run deleting its own slice of the archived processes.

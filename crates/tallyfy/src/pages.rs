@@ -8,8 +8,10 @@
 //!
 //! - it yields only items whose key is above that key, so nothing is repeated;
 //! - when a page starts with an unseen item, items may have shifted onto the page before
-//!   it, so it reads that page again first, unless it has just seen that page end with
-//!   seen items; so nothing is skipped.
+//!   it, so it reads that page again first, unless it saw that page end with seen items
+//!   while the list's total (`meta.pagination.total`) was what it is now; so nothing is
+//!   skipped. (Without a total in the answers, exactness needs the list to hold still
+//!   between two reads.)
 //!
 //! The set may shrink at any time (by this caller or anyone else); the stream holds one
 //! page at a time whatever the size of the list. Processes created while it runs are
@@ -115,9 +117,8 @@ impl ProcessQuery {
             from_front,
             page: 1,
             last: None,
-            trusted: false,
+            trusted: None,
             set_aside: None,
-            total: None,
             done: false,
         };
         stream::try_unfold(cursor, |mut cursor| async move {
@@ -172,12 +173,11 @@ struct Cursor {
     page: u32,
     /// The key of the last item handed out.
     last: Option<Key>,
-    /// The page before `page` was just seen to end with seen items: nothing can hide there.
-    trusted: bool,
+    /// The page before `page` was seen to end with seen items when the list's total was
+    /// this: while the total stays the same, nothing can hide there.
+    trusted: Option<Option<u64>>,
     /// The page stepped back from, reused if the list's total has not changed since.
     set_aside: Option<(u32, Page)>,
-    /// The list's total at the last read.
-    total: Option<u64>,
     done: bool,
 }
 
@@ -186,20 +186,17 @@ impl Cursor {
     async fn next_batch(&mut self) -> Result<Option<Vec<Run>>, Error> {
         while !self.done {
             let page = match self.set_aside.take() {
-                Some((number, page))
-                    if number == self.page && self.trusted && page.total == self.total =>
-                {
+                Some((number, page)) if number == self.page && self.trusted == Some(page.total) => {
                     page
                 }
                 _ => self.query.fetch(self.page).await?,
             };
-            self.total = page.total;
             let full = page.items.len() >= self.query.per_page.get() as usize;
             let unseen = page
                 .items
                 .iter()
                 .position(|run| self.last.as_ref().is_none_or(|last| key(run) > *last));
-            let may_have_skipped = self.page > 1 && !self.trusted;
+            let may_have_skipped = self.page > 1 && self.trusted != Some(page.total);
             match unseen {
                 // The page starts with something new: items may have moved back a page.
                 Some(0) | None
@@ -212,14 +209,14 @@ impl Cursor {
                     let batch: Vec<Run> = page.items.into_iter().skip(first).collect();
                     self.last = batch.last().map(key);
                     self.page = if self.from_front { 1 } else { self.page + 1 };
-                    self.trusted = false;
+                    self.trusted = None;
                     self.done = !full;
                     return Ok(Some(batch));
                 }
                 // A full page of seen items: the next page follows them directly.
                 None if full => {
                     self.page += 1;
-                    self.trusted = true;
+                    self.trusted = Some(page.total);
                 }
                 None => self.done = true,
             }
