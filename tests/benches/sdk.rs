@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::{StreamExt, TryStreamExt, stream};
+use tallyfy::reqwest;
 use tallyfy::{Client, Execute};
 use tallyfy_fake::{FakeServer, Faults};
 
@@ -73,22 +74,18 @@ async fn fake_with_archived(n: usize, faults: Faults) -> (FakeServer, Vec<String
     (fake, ids)
 }
 
-async fn delete_all_sdk(fake: &FakeServer, ids: &[String], in_flight: usize) -> Duration {
-    let client = sdk_client(fake);
-    let org = fake.org_id().to_string();
+/// Deletes `ids` through the SDK, `in_flight` at a time.
+async fn delete_all_sdk(client: &Client, org: &str, ids: &[String], in_flight: usize) -> Duration {
     let started = Instant::now();
     stream::iter(ids)
-        .map(|id| {
-            let (client, org) = (&client, &org);
-            async move {
-                client
-                    .permanently_delete_process()
-                    .org_id(org.as_str())
-                    .run_id(id)
-                    .execute()
-                    .await
-                    .unwrap()
-            }
+        .map(|id| async move {
+            client
+                .permanently_delete_process()
+                .org_id(org)
+                .run_id(id)
+                .execute()
+                .await
+                .unwrap()
         })
         .buffer_unordered(in_flight)
         .collect::<Vec<()>>()
@@ -96,22 +93,21 @@ async fn delete_all_sdk(fake: &FakeServer, ids: &[String], in_flight: usize) -> 
     started.elapsed()
 }
 
-async fn delete_all_bare(fake: &FakeServer, ids: &[String], in_flight: usize) -> Duration {
-    let http = tallyfy::http_client_builder()
-        .connect_timeout(tallyfy::DEFAULT_CONNECT_TIMEOUT)
-        .build()
-        .unwrap();
-    let (base, org, token) = (
-        fake.base_url().to_string(),
-        fake.org_id().to_string(),
-        fake.admin_token().to_string(),
-    );
+/// Sends the same requests through a bare reqwest client with the same connection
+/// settings (TLS backend, redirects off, timeouts) and the same headers.
+async fn delete_all_bare(
+    http: &reqwest::Client,
+    fake: &FakeServer,
+    ids: &[String],
+    in_flight: usize,
+) -> Duration {
+    let (base, org, token) = (fake.base_url(), fake.org_id(), fake.admin_token());
     let started = Instant::now();
     stream::iter(ids)
         .map(|id| {
             let request = http
                 .delete(format!("{base}/organizations/{org}/runs/{id}/delete"))
-                .bearer_auth(&token)
+                .bearer_auth(token)
                 .header("accept", "application/json")
                 .header("x-tallyfy-client", "APIClient")
                 .header("user-agent", "bare-reqwest")
@@ -134,31 +130,42 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 async fn overhead() {
-    const N: usize = 2_000;
-    const ROUNDS: usize = 9;
-    println!("## 1. SDK overhead: {N} permanent deletes a run, median of {ROUNDS} rounds\n");
+    const N: usize = 10_000;
+    const CHUNK: usize = 500;
+    println!("## 1. SDK overhead: {N} permanent deletes each, side by side\n");
+    println!(
+        "Both clients serve one fake, alternating every {CHUNK} deletes, so that both meet the same"
+    );
+    println!("server, machine load and warm connection pools.\n");
     println!("| in flight | bare reqwest (req/s) | SDK (req/s) | SDK / bare |\n|---|---|---|---|");
-    // One fake for every run, each run deleting its own slice of the archived processes.
-    let (fake, ids) = fake_with_archived(N * ROUNDS * 4, Faults::default()).await;
-    let mut slices = ids.chunks(N);
     for in_flight in [1, 32] {
-        let (mut bare, mut sdk) = (Vec::new(), Vec::new());
-        for round in 0..ROUNDS {
-            // Alternate which goes first, so that neither always gets a warm machine.
-            for sdk_turn in [round % 2 == 0, round % 2 != 0] {
-                let slice = slices.next().unwrap();
-                if sdk_turn {
-                    sdk.push(
-                        N as f64 / delete_all_sdk(&fake, slice, in_flight).await.as_secs_f64(),
-                    );
-                } else {
-                    bare.push(
-                        N as f64 / delete_all_bare(&fake, slice, in_flight).await.as_secs_f64(),
-                    );
-                }
+        let (fake, ids) = fake_with_archived(2 * N, Faults::default()).await;
+        let sdk = sdk_client(&fake);
+        let bare = tallyfy::http_client_builder()
+            .connect_timeout(tallyfy::DEFAULT_CONNECT_TIMEOUT)
+            .build()
+            .unwrap();
+        let (mut sdk_time, mut bare_time) = (Duration::ZERO, Duration::ZERO);
+        for (n, pair) in ids.chunks(2 * CHUNK).enumerate() {
+            let (first, second) = pair.split_at(CHUNK);
+            // Alternate which goes first within each pair of chunks.
+            let (sdk_ids, bare_ids) = if n % 2 == 0 {
+                (first, second)
+            } else {
+                (second, first)
+            };
+            if n % 2 == 0 {
+                sdk_time += delete_all_sdk(&sdk, fake.org_id(), sdk_ids, in_flight).await;
+                bare_time += delete_all_bare(&bare, &fake, bare_ids, in_flight).await;
+            } else {
+                bare_time += delete_all_bare(&bare, &fake, bare_ids, in_flight).await;
+                sdk_time += delete_all_sdk(&sdk, fake.org_id(), sdk_ids, in_flight).await;
             }
         }
-        let (bare, sdk) = (median(bare), median(sdk));
+        let (sdk, bare) = (
+            N as f64 / sdk_time.as_secs_f64(),
+            N as f64 / bare_time.as_secs_f64(),
+        );
         println!("| {in_flight} | {bare:.0} | {sdk:.0} | {:.3} |", sdk / bare);
     }
     println!();

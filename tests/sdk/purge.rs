@@ -340,11 +340,20 @@ async fn every_outcome_from_a_list_of_ids() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_purge_with_more_deletes_in_flight_than_a_page_holds_misses_nothing() {
     for seed in 1..=3 {
-        let fake = FakeServer::builder().processes(1_500).seed(seed).start().await.unwrap();
+        let fake = FakeServer::builder()
+            .processes(1_500)
+            .seed(seed)
+            .start()
+            .await
+            .unwrap();
         let client = client(&fake, fake.admin_token());
         let archived = fake.archived_process_ids().len() as u64;
-        let summary =
-            client.purge_archived_before(fake.org_id(), far_future()).concurrency(128).summary().await.unwrap();
+        let summary = client
+            .purge_archived_before(fake.org_id(), far_future())
+            .concurrency(128)
+            .summary()
+            .await
+            .unwrap();
         assert_eq!(summary.deleted, archived, "seed {seed}: {summary:?}");
         assert!(fake.archived_process_ids().is_empty(), "seed {seed}");
     }

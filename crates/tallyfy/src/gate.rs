@@ -2,7 +2,7 @@
 //! client thus learn a rate limit once, together:
 //!
 //! - a 429 holds every request back for as long as its `Retry-After` says;
-//! - it also teaches the gate a pace: 97% of the requests the server accepted in the
+//! - it also teaches the gate a pace: 98.5% of the requests the server accepted in the
 //!   second before the 429, spread evenly, so that the limit is not hit again and again.
 //!   A learned pace lapses after a minute without a 429;
 //! - [`ClientBuilder::max_requests_per_second`](crate::ClientBuilder::max_requests_per_second)
@@ -13,7 +13,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// How much of the observed accepted rate a learned pace uses.
-const LEARNED_SHARE: f64 = 0.97;
+const LEARNED_SHARE: f64 = 0.985;
 /// How long a learned pace lasts without another 429.
 const LEARNED_FOR: Duration = Duration::from_secs(60);
 const SECOND: Duration = Duration::from_secs(1);
@@ -164,8 +164,8 @@ mod tests {
         let first = gate.reserve(after, false);
         let second = gate.reserve(after, false);
         assert_eq!(first, Duration::ZERO);
-        // 100 accepted in the last second: paced at 97 a second.
-        assert_eq!(second, SECOND.div_f64(97.0));
+        // 100 accepted in the last second: paced at 98.5 a second.
+        assert_eq!(second, SECOND.div_f64(98.5));
         // The lesson lapses after a quiet minute.
         let later = after + LEARNED_FOR + SECOND;
         assert_eq!(gate.reserve(later, false), Duration::ZERO);

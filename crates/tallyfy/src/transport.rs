@@ -156,15 +156,20 @@ impl tallyfy_api::Transport for Transport {
             status = tracing::field::Empty,
             request_id = tracing::field::Empty,
         );
-        Box::pin(self.execute_with_retries(request, op).instrument(span))
+        Box::pin(
+            self.execute_with_retries(request, op, span.clone())
+                .instrument(span),
+        )
     }
 }
 
 impl Transport {
+    /// Sends `request`, again as the retry policy allows; `span` is the request's.
     async fn execute_with_retries(
         &self,
         request: reqwest::Request,
         op: &'static Operation,
+        span: tracing::Span,
     ) -> reqwest::Result<reqwest::Response> {
         let mut earlier_may_have_applied = false;
         let mut request = request;
@@ -182,16 +187,19 @@ impl Transport {
             }
             // A body that cannot be cloned (a stream) is sent once.
             let spare = request.try_clone();
-            let span = tracing::Span::current();
-            span.record("attempt", attempt);
+            if !span.is_disabled() {
+                span.record("attempt", attempt);
+            }
 
             let result = self.attempt(request).await;
             let (outcome, last) = match &result {
                 Ok(answer) => {
                     let last = LastAnswer::of(answer);
-                    span.record("status", last.status.as_u16());
-                    if let Some(id) = last.request_id.as_ref().and_then(|id| id.to_str().ok()) {
-                        span.record("request_id", id);
+                    if !span.is_disabled() {
+                        span.record("status", last.status.as_u16());
+                        if let Some(id) = last.request_id.as_ref().and_then(|id| id.to_str().ok()) {
+                            span.record("request_id", id);
+                        }
                     }
                     let retry_after = last.retry_after.as_ref().and_then(|_| last.retry_after());
                     (
