@@ -124,11 +124,6 @@ async fn delete_all_bare(
     started.elapsed()
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 async fn overhead() {
     const N: usize = 10_000;
     const CHUNK: usize = 500;
