@@ -28,7 +28,6 @@ pub async fn run(session: &Session, args: &PurgeArgs, output: Output) -> Result<
     }
     let bar = progress_bar(output);
     let (mut summary, mut events) = purge.start();
-    summary.from_journal = summary.total();
     while let Some(event) = events.next().await {
         let event = match event {
             Ok(event) => event,

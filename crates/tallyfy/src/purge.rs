@@ -244,7 +244,6 @@ impl Purge {
     /// included.
     pub async fn summary(self) -> Result<PurgeSummary, PurgeError> {
         let (mut summary, mut events) = self.start();
-        summary.from_journal = summary.total();
         while let Some(event) = events.next().await {
             summary.add(event?.outcome.name());
         }
@@ -311,10 +310,9 @@ impl Purge {
                 Ok(PurgeEvent { id, outcome })
             }
         });
-        (
-            earlier.counts,
-            deletes.try_buffer_unordered(concurrency).boxed(),
-        )
+        let mut counts = earlier.counts;
+        counts.from_journal = counts.total();
+        (counts, deletes.try_buffer_unordered(concurrency).boxed())
     }
 }
 

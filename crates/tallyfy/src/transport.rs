@@ -167,12 +167,11 @@ impl Transport {
     /// Sends `request`, again as the retry policy allows; `span` is the request's.
     async fn execute_with_retries(
         &self,
-        request: reqwest::Request,
+        mut request: reqwest::Request,
         op: &'static Operation,
         span: tracing::Span,
     ) -> reqwest::Result<reqwest::Response> {
         let mut earlier_may_have_applied = false;
-        let mut request = request;
         let mut attempt = 0;
         let mut waited_own_hold = false;
         loop {
@@ -201,7 +200,7 @@ impl Transport {
                             span.record("request_id", id);
                         }
                     }
-                    let retry_after = last.retry_after.as_ref().and_then(|_| last.retry_after());
+                    let retry_after = last.retry_after();
                     (
                         Outcome::Answered {
                             status: last.status,
