@@ -101,21 +101,18 @@ pub fn confirm(command: &Command, yes: bool) -> Result<(), Failure> {
     if !op.irreversible || yes {
         return Ok(());
     }
-    let refused = |why: &str| {
-        Failure::Usage(format!(
-            "{}: {why}; nothing was sent",
-            op.summary.trim_end_matches('.')
-        ))
-    };
+    let what = format!(
+        "{} ({})",
+        op.summary.trim_end_matches('.'),
+        subject(command)
+    );
+    let refused = |why: &str| Failure::Usage(format!("{what}: {why}; nothing was sent"));
     if !std::io::stdin().is_terminal() {
         return Err(refused(
             "irreversible, so it needs --yes when not run from a terminal",
         ));
     }
-    eprint!(
-        "{} This cannot be undone. Type 'yes' to go on: ",
-        op.summary
-    );
+    eprint!("{what}. This cannot be undone. Type 'yes' to go on: ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     let _ = std::io::stdin().lock().read_line(&mut answer);
@@ -123,6 +120,19 @@ pub fn confirm(command: &Command, yes: bool) -> Result<(), Failure> {
         Ok(())
     } else {
         Err(refused("not confirmed"))
+    }
+}
+
+/// What an irreversible command would destroy, in words.
+fn subject(command: &Command) -> String {
+    match command {
+        Command::Processes(Processes::Delete { run_id }) => format!("process {run_id}"),
+        Command::Processes(Processes::Purge(args)) => {
+            format!("every process archived before {}", args.archived_before)
+        }
+        Command::Tasks(Tasks::Delete { task_id }) => format!("one-off task {task_id}"),
+        Command::Tags(Tags::Delete { tag_id }) => format!("tag {tag_id} and all its associations"),
+        _ => String::new(),
     }
 }
 

@@ -6,23 +6,34 @@ use std::process::{Command, Stdio};
 
 use tallyfy_fake::{FakeServer, Fault};
 
-/// Runs `tallyfy args` against `fake` as its administrator; returns exit code, stdout
-/// and stderr.
-fn tallyfy(fake: &FakeServer, token: &str, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_tallyfy"))
-        .args(args)
-        .env("TALLYFY_BASE_URL", fake.base_url())
-        .env("TALLYFY_TOKEN", token)
-        .env("TALLYFY_ORG", fake.org_id())
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary runs");
+/// Runs `tallyfy args` with these environment variables (`None`: unset); returns the
+/// exit code, stdout and stderr.
+fn run(args: &[&str], env: &[(&str, Option<&str>)]) -> (i32, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tallyfy"));
+    command.args(args).stdin(Stdio::null());
+    for (name, value) in env {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    let output = command.output().expect("the binary runs");
     let text = |b: Vec<u8>| String::from_utf8(b).expect("UTF-8 output");
     (
         output.status.code().unwrap_or(-1),
         text(output.stdout),
         text(output.stderr),
     )
+}
+
+/// Runs `tallyfy args` against `fake` with `token`.
+fn tallyfy(fake: &FakeServer, token: &str, args: &[&str]) -> (i32, String, String) {
+    let env = [
+        ("TALLYFY_BASE_URL", Some(fake.base_url())),
+        ("TALLYFY_TOKEN", Some(token)),
+        ("TALLYFY_ORG", Some(fake.org_id())),
+    ];
+    run(args, &env)
 }
 
 /// A transcript of `tallyfy args` for a snapshot, with volatile values redacted.
@@ -213,21 +224,11 @@ async fn exit_codes_by_kind() {
     let error: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(error["retry_after_seconds"], 3600);
 
-    let (code, _, stderr) = Command::new(env!("CARGO_BIN_EXE_tallyfy"))
-        .args(["processes", "list"])
-        .env_remove("TALLYFY_TOKEN")
-        .env("TALLYFY_ORG", "x")
-        .stdin(Stdio::null())
-        .output()
-        .map(|o| {
-            (
-                o.status.code(),
-                o.stdout,
-                String::from_utf8_lossy(&o.stderr).into_owned(),
-            )
-        })
-        .unwrap();
-    assert_eq!(code, Some(2));
+    let (code, _, stderr) = run(
+        &["processes", "list"],
+        &[("TALLYFY_TOKEN", None), ("TALLYFY_ORG", Some("x"))],
+    );
+    assert_eq!(code, 2);
     assert!(stderr.contains("missing --token"), "{stderr}");
 }
 
@@ -264,13 +265,8 @@ async fn a_delete_that_finds_its_earlier_attempt_landed_is_already_gone() {
 
 #[test]
 fn the_demo_walks_the_lifecycle() {
-    let output = Command::new(env!("CARGO_BIN_EXE_tallyfy"))
-        .arg("demo")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let (code, stdout, _) = run(&["demo"], &[]);
+    assert_eq!(code, 0);
     for needle in [
         "unprocessable",
         "Permanently deleted process",
@@ -285,20 +281,10 @@ fn the_demo_walks_the_lifecycle() {
 
 #[test]
 fn fake_runs_any_command_without_setup() {
-    let output = Command::new(env!("CARGO_BIN_EXE_tallyfy"))
-        .args(["processes", "list", "--fake", "--per-page", "2"])
-        .env_remove("TALLYFY_TOKEN")
-        .env_remove("TALLYFY_ORG")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("Page 1 of"));
+    let args = ["processes", "list", "--fake", "--per-page", "2"];
+    let (code, stdout, stderr) = run(&args, &[("TALLYFY_TOKEN", None), ("TALLYFY_ORG", None)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Page 1 of"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

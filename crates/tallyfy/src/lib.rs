@@ -21,6 +21,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Bulk work
+//! [`Client::processes`] streams a list exactly while it shrinks ([`pages`]);
+//! [`Client::purge_archived_before`] and [`Client::purge_ids`] delete many processes
+//! with bounded concurrency, one outcome each, and a journal to resume from ([`purge`]).
+//!
 //! # What every request carries
 //! `Authorization: Bearer <token>` (the header is marked sensitive; the token is never
 //! in `Debug`, `Display`, errors or logs), `Accept: application/json`,
