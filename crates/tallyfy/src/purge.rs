@@ -1,7 +1,7 @@
 //! Bulk purge: permanently delete many archived processes, inside the rate limit, with
 //! exactly one outcome per process and an optional journal to resume from.
 //!
-//! - **Sources**: a list of process IDs, or every process archived before a moment
+//! - **Sources**: process IDs (a list or a stream), or every process archived before a moment
 //!   (streamed with [`Client::processes`], so memory stays flat however many there are).
 //! - **Concurrency**: up to N deletes in flight. They share the client, hence its rate
 //!   gate: one 429 slows every worker for its `Retry-After`.
@@ -195,10 +195,19 @@ impl Client {
         I: IntoIterator<Item = String>,
         I::IntoIter: Send + 'static,
     {
+        self.purge_id_stream(org_id, stream::iter(ids))
+    }
+
+    /// Purges the processes of `org_id` whose IDs `ids` yields, as they come (each ID
+    /// gets one outcome): IDs read from a file or a queue, say.
+    pub fn purge_id_stream<S>(&self, org_id: impl Into<String>, ids: S) -> Purge
+    where
+        S: Stream<Item = String> + Send + 'static,
+    {
         Purge::new(
             self.clone(),
             org_id.into(),
-            Source::Ids(Box::pin(stream::iter(ids.into_iter().map(Ok)))),
+            Source::Ids(Box::pin(ids.map(Ok))),
         )
     }
 }
