@@ -371,3 +371,102 @@ async fn purge_prints_one_json_line_per_process_and_resumes_from_its_journal() {
     );
     let _ = std::fs::remove_file(&journal);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_purge_killed_midway_resumes_from_its_journal() {
+    let faults = tallyfy_fake::Faults {
+        latency: std::time::Duration::from_millis(20),
+        ..Default::default()
+    };
+    let fake = FakeServer::builder()
+        .processes(200)
+        .faults(faults)
+        .start()
+        .await
+        .unwrap();
+    let archived: std::collections::BTreeSet<String> =
+        fake.archived_process_ids().into_iter().collect();
+    let journal =
+        std::env::temp_dir().join(format!("tallyfy-cli-kill-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&journal);
+    let journal_arg = journal.to_str().unwrap().to_string();
+    let args = [
+        "processes",
+        "purge",
+        "--archived-before",
+        "2030-01-01",
+        "--yes",
+        "--concurrency",
+        "4",
+        "--journal",
+        &journal_arg,
+    ];
+
+    // Kill -9 once a few outcomes are journaled, deletes in flight.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tallyfy"))
+        .args(args)
+        .env("TALLYFY_BASE_URL", fake.base_url())
+        .env("TALLYFY_TOKEN", fake.admin_token())
+        .env("TALLYFY_ORG", fake.org_id())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let outcomes = |text: &str| text.lines().filter(|l| l.contains("\"outcome\"")).count();
+    for _ in 0..500 {
+        if outcomes(&std::fs::read_to_string(&journal).unwrap_or_default()) >= 10 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = fake.archived_process_ids().len();
+    assert!(
+        left > 0 && left < archived.len(),
+        "killed midway: {left} of {} left",
+        archived.len()
+    );
+
+    let (code, human, stderr) = tallyfy(&fake, fake.admin_token(), &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        fake.archived_process_ids().is_empty(),
+        "the rerun finished the job"
+    );
+    assert!(
+        human.contains(&format!(
+            "{} deleted",
+            archived.len() - count_outcome(&journal, "already_gone")
+        )),
+        "{human}"
+    );
+
+    // One final outcome per process across both runs.
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    for line in std::fs::read_to_string(&journal).unwrap().lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if let (Some(id), Some(_)) = (v["id"].as_str(), v["outcome"].as_str()) {
+            *seen.entry(id.to_string()).or_default() += 1;
+        }
+    }
+    assert_eq!(
+        seen.keys()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+        archived
+    );
+    assert!(seen.values().all(|n| *n == 1), "{seen:?}");
+    let _ = std::fs::remove_file(&journal);
+}
+
+fn count_outcome(journal: &std::path::Path, outcome: &str) -> usize {
+    let needle = format!("\"outcome\":\"{outcome}\"");
+    std::fs::read_to_string(journal)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(&needle))
+        .count()
+}
