@@ -5,6 +5,17 @@ use tallyfy::{Client, Execute, RetryPolicy};
 
 use crate::support::{ORG, client};
 
+/// The error of a permanent delete of `id`, which must fail.
+async fn refused(client: &Client, id: &str) -> tallyfy::Error {
+    client
+        .permanently_delete_process()
+        .org_id(ORG)
+        .run_id(id)
+        .execute()
+        .await
+        .unwrap_err()
+}
+
 #[tokio::test]
 async fn blank_ids_are_refused_without_a_request() {
     let server = MockServer::start_async().await;
@@ -16,13 +27,7 @@ async fn blank_ids_are_refused_without_a_request() {
         .await;
     let client = client(&server);
     for id in ["", " ", "\t\n"] {
-        let error = client
-            .permanently_delete_process()
-            .org_id(ORG)
-            .run_id(id)
-            .execute()
-            .await
-            .unwrap_err();
+        let error = refused(&client, id).await;
         assert!(error.is_invalid_input(), "{id:?}: {error}");
         assert!(error.to_string().contains("`run_id` is empty"), "{error}");
         assert_eq!(error.attempts(), 0);
@@ -71,13 +76,7 @@ async fn ids_never_change_the_path() {
     }
     // What a URL parser would resolve or split: refused.
     for id in ["..", ".", "a\\b", "..\\x"] {
-        let error = client
-            .permanently_delete_process()
-            .org_id(ORG)
-            .run_id(id)
-            .execute()
-            .await
-            .unwrap_err();
+        let error = refused(&client, id).await;
         assert!(error.is_invalid_input(), "{id:?}: {error}");
     }
 }
