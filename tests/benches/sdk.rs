@@ -132,7 +132,9 @@ async fn overhead() {
         "Both clients serve one fake, alternating every {CHUNK} deletes, so that both meet the same"
     );
     println!("server, machine load and warm connection pools.\n");
-    println!("| in flight | bare reqwest (req/s) | SDK (req/s) | SDK / bare |\n|---|---|---|---|");
+    println!("CPU is the whole process's (client and fake), per request.\n");
+    println!("| in flight | bare reqwest (req/s) | SDK (req/s) | SDK / bare | bare CPU (µs/req) | SDK CPU (µs/req) |");
+    println!("|---|---|---|---|---|---|");
     for in_flight in [1, 32] {
         let (fake, ids) = fake_with_archived(2 * N, Faults::default()).await;
         let sdk = sdk_client(&fake);
@@ -141,6 +143,7 @@ async fn overhead() {
             .build()
             .unwrap();
         let (mut sdk_time, mut bare_time) = (Duration::ZERO, Duration::ZERO);
+        let (mut sdk_cpu, mut bare_cpu) = (Duration::ZERO, Duration::ZERO);
         for (n, pair) in ids.chunks(2 * CHUNK).enumerate() {
             let (first, second) = pair.split_at(CHUNK);
             // Alternate which goes first within each pair of chunks.
@@ -149,21 +152,35 @@ async fn overhead() {
             } else {
                 (second, first)
             };
-            if n % 2 == 0 {
-                sdk_time += delete_all_sdk(&sdk, fake.org_id(), sdk_ids, in_flight).await;
-                bare_time += delete_all_bare(&bare, &fake, bare_ids, in_flight).await;
-            } else {
-                bare_time += delete_all_bare(&bare, &fake, bare_ids, in_flight).await;
-                sdk_time += delete_all_sdk(&sdk, fake.org_id(), sdk_ids, in_flight).await;
+            for sdk_turn in [n % 2 == 0, n % 2 != 0] {
+                let cpu = cpu_time();
+                if sdk_turn {
+                    sdk_time += delete_all_sdk(&sdk, fake.org_id(), sdk_ids, in_flight).await;
+                    sdk_cpu += cpu_time() - cpu;
+                } else {
+                    bare_time += delete_all_bare(&bare, &fake, bare_ids, in_flight).await;
+                    bare_cpu += cpu_time() - cpu;
+                }
             }
         }
         let (sdk, bare) = (
             N as f64 / sdk_time.as_secs_f64(),
             N as f64 / bare_time.as_secs_f64(),
         );
-        println!("| {in_flight} | {bare:.0} | {sdk:.0} | {:.3} |", sdk / bare);
+        let per_request = |cpu: Duration| cpu.as_secs_f64() * 1e6 / N as f64;
+        println!(
+            "| {in_flight} | {bare:.0} | {sdk:.0} | {:.3} | {:.1} | {:.1} |",
+            sdk / bare,
+            per_request(bare_cpu),
+            per_request(sdk_cpu)
+        );
     }
     println!();
+}
+
+/// The CPU time the whole process has used so far.
+fn cpu_time() -> Duration {
+    cpu_time::ProcessTime::now().as_duration()
 }
 
 async fn purge(fake: &FakeServer, concurrency: usize) -> (Duration, BTreeSet<String>, usize) {
