@@ -133,7 +133,9 @@ async fn overhead() {
     );
     println!("server, machine load and warm connection pools.\n");
     println!("CPU is the whole process's (client and fake), per request.\n");
-    println!("| in flight | bare reqwest (req/s) | SDK (req/s) | SDK / bare | bare CPU (µs/req) | SDK CPU (µs/req) |");
+    println!(
+        "| in flight | bare reqwest (req/s) | SDK (req/s) | SDK / bare | bare CPU (µs/req) | SDK CPU (µs/req) |"
+    );
     println!("|---|---|---|---|---|---|");
     for in_flight in [1, 32] {
         let (fake, ids) = fake_with_archived(2 * N, Faults::default()).await;
