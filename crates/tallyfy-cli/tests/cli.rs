@@ -36,6 +36,13 @@ fn tallyfy(fake: &FakeServer, token: &str, args: &[&str]) -> (i32, String, Strin
     run(args, &env)
 }
 
+/// `processes purge` of everything archived (before 2030), to which a test adds flags.
+fn purge_all<'a>(flags: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["processes", "purge", "--archived-before", "2030-01-01"];
+    args.extend_from_slice(flags);
+    args
+}
+
 /// A transcript of `tallyfy args` for a snapshot, with volatile values redacted.
 fn transcript(fake: &FakeServer, args: &[&str]) -> (i32, String) {
     let (code, stdout, stderr) = tallyfy(fake, fake.admin_token(), args);
@@ -135,7 +142,7 @@ async fn irreversible_deletes_need_yes_off_a_terminal() {
         vec!["processes", "delete", archived.as_str()],
         vec!["tasks", "delete", &task],
         vec!["tags", "delete", &tag],
-        vec!["processes", "purge", "--archived-before", "2030-01-01"],
+        purge_all(&[]),
     ] {
         let (code, text) = transcript(&fake, &args);
         assert_eq!(code, 2, "{text}");
@@ -297,17 +304,7 @@ async fn purge_prints_one_json_line_per_process_and_resumes_from_its_journal() {
     let _ = std::fs::remove_file(&journal);
     let journal_arg = journal.to_str().unwrap();
 
-    let (code, dry, _) = tallyfy(
-        &fake,
-        fake.admin_token(),
-        &[
-            "processes",
-            "purge",
-            "--archived-before",
-            "2030-01-01",
-            "--dry-run",
-        ],
-    );
+    let (code, dry, _) = tallyfy(&fake, fake.admin_token(), &purge_all(&["--dry-run"]));
     assert_eq!(code, 0);
     assert_eq!(
         fake.archived_process_ids().len(),
@@ -319,11 +316,7 @@ async fn purge_prints_one_json_line_per_process_and_resumes_from_its_journal() {
         "{dry}"
     );
 
-    let args = [
-        "processes",
-        "purge",
-        "--archived-before",
-        "2030-01-01",
+    let args = purge_all(&[
         "--yes",
         "--journal",
         journal_arg,
@@ -331,7 +324,7 @@ async fn purge_prints_one_json_line_per_process_and_resumes_from_its_journal() {
         "json",
         "--concurrency",
         "4",
-    ];
+    ]);
     let (code, stdout, stderr) = tallyfy(&fake, fake.admin_token(), &args);
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<serde_json::Value> = stdout
@@ -353,15 +346,7 @@ async fn purge_prints_one_json_line_per_process_and_resumes_from_its_journal() {
     let (code, human, _) = tallyfy(
         &fake,
         fake.admin_token(),
-        &[
-            "processes",
-            "purge",
-            "--archived-before",
-            "2030-01-01",
-            "--yes",
-            "--journal",
-            journal_arg,
-        ],
+        &purge_all(&["--yes", "--journal", journal_arg]),
     );
     assert_eq!(code, 0);
     assert!(
@@ -390,21 +375,11 @@ async fn a_purge_killed_midway_resumes_from_its_journal() {
         std::env::temp_dir().join(format!("tallyfy-cli-kill-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&journal);
     let journal_arg = journal.to_str().unwrap().to_string();
-    let args = [
-        "processes",
-        "purge",
-        "--archived-before",
-        "2030-01-01",
-        "--yes",
-        "--concurrency",
-        "4",
-        "--journal",
-        &journal_arg,
-    ];
+    let args = purge_all(&["--yes", "--concurrency", "4", "--journal", &journal_arg]);
 
     // Kill -9 once a few outcomes are journaled, deletes in flight.
     let mut child = Command::new(env!("CARGO_BIN_EXE_tallyfy"))
-        .args(args)
+        .args(&args)
         .env("TALLYFY_BASE_URL", fake.base_url())
         .env("TALLYFY_TOKEN", fake.admin_token())
         .env("TALLYFY_ORG", fake.org_id())

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 
+use http::StatusCode;
 use progenitor_client::Error as RawError;
 use tallyfy_api::{Call, Operation, ResponseValue};
 
@@ -99,8 +100,10 @@ fn transport_error(op: &'static Operation, error: reqwest::Error, record: &CallR
 
 fn answer_error(op: &'static Operation, answer: LastAnswer, record: &CallRecord) -> Error {
     let status = answer.status;
+    let already_gone =
+        status == StatusCode::NOT_FOUND && op.irreversible && record.earlier_may_have_applied;
     let variant: fn(Box<ErrorDetails>) -> Error = match status.as_u16() {
-        404 if op.irreversible && record.earlier_may_have_applied => Error::AlreadyGone,
+        404 if already_gone => Error::AlreadyGone,
         401 => Error::Unauthorized,
         403 => Error::Forbidden,
         404 => Error::NotFound,
@@ -114,7 +117,7 @@ fn answer_error(op: &'static Operation, answer: LastAnswer, record: &CallRecord)
         format!("the answer's body is larger than {MAX_SUCCESS_BODY} bytes")
     } else if status.is_success() {
         "the answer's body does not match the spec".to_string()
-    } else if variant(Box::default()).is_already_gone() {
+    } else if already_gone {
         "an earlier attempt may have deleted it: the retry found nothing left to delete".to_string()
     } else {
         op.describe(status.as_u16())

@@ -14,7 +14,7 @@
 //!   summary counts the whole job.
 //! - **Dry run**: lists what would be deleted; deletes and journals nothing.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -391,7 +391,7 @@ struct Earlier {
     /// IDs with an outcome other than `failed`.
     finished: HashSet<String>,
     /// IDs started without an outcome, and failed ones: to be tried again.
-    unfinished: Vec<String>,
+    unfinished: BTreeSet<String>,
     /// The outcomes of `finished`.
     counts: PurgeSummary,
 }
@@ -447,20 +447,18 @@ impl Journal {
         let mut earlier = Earlier::default();
         for (id, outcome) in outcomes {
             if outcome == "failed" {
-                earlier.unfinished.push(id);
+                earlier.unfinished.insert(id);
             } else {
                 earlier.counts.add(&outcome);
                 earlier.finished.insert(id);
             }
         }
-        let retry: HashSet<String> = earlier.unfinished.iter().cloned().collect();
-        for id in started {
-            if !earlier.finished.contains(&id) && !retry.contains(&id) {
-                earlier.unfinished.push(id);
-            }
-        }
-        earlier.unfinished.sort();
-        earlier.unfinished.dedup();
+        let finished = &earlier.finished;
+        let interrupted: Vec<String> = started
+            .into_iter()
+            .filter(|id| !finished.contains(id))
+            .collect();
+        earlier.unfinished.extend(interrupted);
         Ok(earlier)
     }
 
