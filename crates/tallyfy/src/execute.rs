@@ -38,7 +38,7 @@ where
     C::ErrorBody: Send,
 {
     async fn execute(self) -> Result<Self::Output, Error> {
-        let (result, record) = record_call(self.send()).await;
+        let (result, record) = record_call(Box::pin(self.send())).await;
         result
             .map(ResponseValue::into_inner)
             .map_err(|raw| into_error(C::OPERATION, raw, record))

@@ -9,15 +9,16 @@ use percent_encoding::percent_decode_str;
 
 /// Checks `path` (the request URL's path) against `template`, below `base_path`.
 pub(crate) fn check(path: &str, base_path: &str, template: &str) -> Result<(), String> {
-    let below_base = path.strip_prefix(base_path).unwrap_or_default();
-    let actual: Vec<&str> = below_base.split('/').collect();
-    let expected: Vec<&str> = template.split('/').collect();
     let changed =
         || Err("a path parameter would change the request path (`.`, `..` or `\\`)".to_string());
-    if !path.starts_with(base_path) || actual.len() != expected.len() {
+    let Some(below_base) = path.strip_prefix(base_path) else {
         return changed();
-    }
-    for (value, pattern) in actual.iter().zip(&expected) {
+    };
+    let mut actual = below_base.split('/');
+    for pattern in template.split('/') {
+        let Some(value) = actual.next() else {
+            return changed();
+        };
         match pattern.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
             Some(name) => {
                 let decoded = percent_decode_str(value).decode_utf8_lossy();
@@ -32,7 +33,10 @@ pub(crate) fn check(path: &str, base_path: &str, template: &str) -> Result<(), S
             None => {}
         }
     }
-    Ok(())
+    match actual.next() {
+        Some(_) => changed(),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use http::{HeaderName, HeaderValue, StatusCode, header};
+use reqwest::ResponseBuilderExt;
 use tallyfy_api::{BoxFuture, Operation};
 use tracing::Instrument;
 
@@ -58,19 +59,34 @@ pub(crate) struct CallRecord {
 
 /// An answer with its body read (up to the cap).
 struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
+    /// The response as it came; its body has been read into `body`.
+    response: reqwest::Response,
     body: Bytes,
     /// The body was longer than the cap and was cut.
     truncated: bool,
 }
 
 impl Answer {
+    /// The answer as a response again. One without a body is handed back as it came;
+    /// otherwise the body read is put back, and the URL kept (the default would be a
+    /// placeholder parsed anew for every answer).
     fn into_response(self) -> reqwest::Response {
-        let mut response = http::Response::new(self.body);
-        *response.status_mut() = self.status;
-        *response.headers_mut() = self.headers;
-        reqwest::Response::from(response)
+        let Answer {
+            mut response, body, ..
+        } = self;
+        if body.is_empty() {
+            return response;
+        }
+        let mut rebuilt = http::Response::new(body);
+        if let Ok(with_url) = http::Response::builder()
+            .url(response.url().clone())
+            .body(())
+        {
+            *rebuilt.extensions_mut() = with_url.into_parts().0.extensions;
+        }
+        *rebuilt.status_mut() = response.status();
+        *rebuilt.headers_mut() = std::mem::take(response.headers_mut());
+        reqwest::Response::from(rebuilt)
     }
 }
 
@@ -89,9 +105,9 @@ pub(crate) struct LastAnswer {
 impl LastAnswer {
     fn of(answer: &Answer) -> Self {
         Self {
-            status: answer.status,
-            request_id: answer.headers.get(REQUEST_ID).cloned(),
-            retry_after: answer.headers.get(header::RETRY_AFTER).cloned(),
+            status: answer.response.status(),
+            request_id: answer.response.headers().get(REQUEST_ID).cloned(),
+            retry_after: answer.response.headers().get(header::RETRY_AFTER).cloned(),
             body: answer.body.clone(),
             truncated: answer.truncated,
         }
@@ -280,8 +296,7 @@ impl Transport {
             "answer read"
         );
         Ok(Answer {
-            status,
-            headers: response.headers().clone(),
+            response,
             body: body.freeze(),
             truncated,
         })
