@@ -1,10 +1,12 @@
-//! Benchmarks against the fake server on loopback: `cargo bench -p tallyfy-tests`.
+//! Benchmarks against the fake server on loopback: `cargo bench -p tallyfy-benches`.
 //!
 //! 1. SDK overhead: permanent deletes through the SDK vs a bare reqwest client with the
 //!    same connection settings, sequential and 32 in flight.
 //! 2. Purge against a rate limit: wall time vs the floor N/R.
 //! 3. Purge unthrottled: throughput at concurrency 1, 8, 32, 128.
 //! 4. Memory: peak RSS of purges of 10,000 and 100,000 IDs, each in its own process.
+//! 5. Instructions per request, SDK vs bare, counted by valgrind's callgrind (skipped
+//!    where valgrind is not installed): the overhead without the machine's noise.
 //!
 //! Prints Markdown tables for BENCHMARKS.md.
 
@@ -32,6 +34,10 @@ fn main() {
         runtime.block_on(memory_child(n.parse().unwrap()));
         return;
     }
+    if let Some(i) = args.iter().position(|a| a == "--instructions-child") {
+        instructions_child(&args[i + 1..]);
+        return;
+    }
     let filter = args
         .iter()
         .skip(1)
@@ -51,13 +57,9 @@ fn main() {
     if "memory".contains(&filter) {
         memory();
     }
-}
-
-fn sdk_client(fake: &FakeServer) -> Client {
-    Client::builder(fake.admin_token())
-        .base_url(fake.base_url())
-        .build()
-        .unwrap()
+    if "instructions".contains(&filter) {
+        runtime.block_on(instructions());
+    }
 }
 
 /// `n` archived processes of a fresh fake (seeded: every call gives the same ones).
@@ -93,15 +95,48 @@ async fn delete_all_sdk(client: &Client, org: &str, ids: &[String], in_flight: u
     started.elapsed()
 }
 
-/// Sends the same requests through a bare reqwest client with the same connection
-/// settings (TLS backend, redirects off, timeouts) and the same headers.
+/// Where the requests go: the fake's base URL, organization and admin token.
+struct Target {
+    base: String,
+    org: String,
+    token: String,
+}
+
+impl Target {
+    fn of(fake: &FakeServer) -> Self {
+        Self {
+            base: fake.base_url().to_owned(),
+            org: fake.org_id().to_owned(),
+            token: fake.admin_token().to_owned(),
+        }
+    }
+
+    fn sdk_client(&self) -> Client {
+        Client::builder(self.token.as_str())
+            .base_url(&self.base)
+            .build()
+            .unwrap()
+    }
+}
+
+/// A bare reqwest client with the SDK's connection settings (TLS backend, redirects
+/// off, connect timeout).
+fn bare_client() -> reqwest::Client {
+    tallyfy::http_client_builder()
+        .connect_timeout(tallyfy::DEFAULT_CONNECT_TIMEOUT)
+        .build()
+        .unwrap()
+}
+
+/// Sends the same requests through a bare reqwest client, with the same headers and
+/// request timeout as the SDK's.
 async fn delete_all_bare(
     http: &reqwest::Client,
-    fake: &FakeServer,
+    target: &Target,
     ids: &[String],
     in_flight: usize,
 ) -> Duration {
-    let (base, org, token) = (fake.base_url(), fake.org_id(), fake.admin_token());
+    let Target { base, org, token } = target;
     let started = Instant::now();
     stream::iter(ids)
         .map(|id| {
@@ -125,68 +160,64 @@ async fn delete_all_bare(
 }
 
 async fn overhead() {
-    const N: usize = 10_000;
-    const CHUNK: usize = 500;
-    println!("## 1. SDK overhead: {N} permanent deletes each, side by side\n");
+    const TRIALS: usize = 7;
+    const N: usize = 2_000;
+    const CHUNK: usize = 100;
     println!(
-        "Both clients serve one fake, alternating every {CHUNK} deletes, so that both meet the same"
+        "## 1. SDK overhead: permanent deletes, {TRIALS} trials of {N} per client, side by side\n"
     );
-    println!("server, machine load and warm connection pools.\n");
-    println!("CPU is the whole process's (client and fake), per request.\n");
     println!(
-        "| in flight | bare reqwest (req/s) | SDK (req/s) | SDK / bare | bare CPU (µs/req) | SDK CPU (µs/req) |"
+        "Within a trial both clients serve one fake, alternating every {CHUNK} deletes, so that"
+    );
+    println!("both meet the same server, machine load and warm connection pools.\n");
+    println!(
+        "| in flight | bare reqwest (req/s) | SDK (req/s) | SDK / bare, median | lowest | highest |"
     );
     println!("|---|---|---|---|---|---|");
     for in_flight in [1, 32] {
-        let (fake, ids) = fake_with_archived(2 * N, Faults::default()).await;
-        let sdk = sdk_client(&fake);
-        let bare = tallyfy::http_client_builder()
-            .connect_timeout(tallyfy::DEFAULT_CONNECT_TIMEOUT)
-            .build()
-            .unwrap();
-        let (mut sdk_time, mut bare_time) = (Duration::ZERO, Duration::ZERO);
-        let (mut sdk_cpu, mut bare_cpu) = (Duration::ZERO, Duration::ZERO);
-        for (n, pair) in ids.chunks(2 * CHUNK).enumerate() {
-            let (first, second) = pair.split_at(CHUNK);
-            // Alternate which goes first within each pair of chunks.
-            let (sdk_ids, bare_ids) = if n % 2 == 0 {
-                (first, second)
-            } else {
-                (second, first)
-            };
-            for sdk_turn in [n % 2 == 0, n % 2 != 0] {
-                let cpu = cpu_time();
-                if sdk_turn {
-                    sdk_time += delete_all_sdk(&sdk, fake.org_id(), sdk_ids, in_flight).await;
-                    sdk_cpu += cpu_time() - cpu;
+        let (fake, ids) = fake_with_archived(2 * TRIALS * N, Faults::default()).await;
+        let target = Target::of(&fake);
+        let (sdk, bare) = (target.sdk_client(), bare_client());
+        let (mut sdk_total, mut bare_total) = (Duration::ZERO, Duration::ZERO);
+        let mut ratios = Vec::new();
+        for trial in ids.chunks(2 * N) {
+            let (mut sdk_time, mut bare_time) = (Duration::ZERO, Duration::ZERO);
+            for (n, pair) in trial.chunks(2 * CHUNK).enumerate() {
+                let (first, second) = pair.split_at(CHUNK);
+                // Alternate which goes first within each pair of chunks.
+                let (sdk_ids, bare_ids) = if n % 2 == 0 {
+                    (first, second)
                 } else {
-                    bare_time += delete_all_bare(&bare, &fake, bare_ids, in_flight).await;
-                    bare_cpu += cpu_time() - cpu;
+                    (second, first)
+                };
+                for sdk_turn in [n % 2 == 0, n % 2 != 0] {
+                    if sdk_turn {
+                        sdk_time += delete_all_sdk(&sdk, &target.org, sdk_ids, in_flight).await;
+                    } else {
+                        bare_time += delete_all_bare(&bare, &target, bare_ids, in_flight).await;
+                    }
                 }
             }
+            ratios.push(bare_time.as_secs_f64() / sdk_time.as_secs_f64());
+            sdk_total += sdk_time;
+            bare_total += bare_time;
         }
-        let (sdk, bare) = (
-            N as f64 / sdk_time.as_secs_f64(),
-            N as f64 / bare_time.as_secs_f64(),
-        );
-        let per_request = |cpu: Duration| cpu.as_secs_f64() * 1e6 / N as f64;
+        ratios.sort_by(f64::total_cmp);
+        let rate = |time: Duration| (TRIALS * N) as f64 / time.as_secs_f64();
         println!(
-            "| {in_flight} | {bare:.0} | {sdk:.0} | {:.3} | {:.1} | {:.1} |",
-            sdk / bare,
-            per_request(bare_cpu),
-            per_request(sdk_cpu)
+            "| {in_flight} | {:.0} | {:.0} | {:.3} | {:.3} | {:.3} |",
+            rate(bare_total),
+            rate(sdk_total),
+            ratios[TRIALS / 2],
+            ratios[0],
+            ratios[TRIALS - 1]
         );
     }
     println!();
 }
 
-/// The CPU time the whole process has used so far.
-fn cpu_time() -> Duration {
-    cpu_time::ProcessTime::now().as_duration()
-}
-
 async fn purge(fake: &FakeServer, concurrency: usize) -> (Duration, BTreeSet<String>, usize) {
-    let client = sdk_client(fake);
+    let client = Target::of(fake).sdk_client();
     let far_future = SystemTime::now() + Duration::from_secs(86_400);
     let started = Instant::now();
     let events: Vec<_> = client
@@ -248,7 +279,7 @@ async fn unthrottled() {
     for concurrency in [1, 8, 32, 128] {
         let (fake, ids) = fake_with_archived(N, Faults::default()).await;
         // Keep exactly N archived: restore the rest so that the purge meets N.
-        let client = sdk_client(&fake);
+        let client = Target::of(&fake).sdk_client();
         for id in fake
             .archived_process_ids()
             .into_iter()
@@ -291,7 +322,7 @@ fn memory() {
 /// prints the process's peak RSS.
 async fn memory_child(n: usize) {
     let fake = FakeServer::builder().processes(10).start().await.unwrap();
-    let client = sdk_client(&fake);
+    let client = Target::of(&fake).sdk_client();
     let ids = (0..n).map(|i| format!("{i:032x}"));
     let summary = client
         .purge_ids(fake.org_id(), ids)
@@ -310,4 +341,93 @@ async fn memory_child(n: usize) {
         .and_then(|v| v.parse().ok())
         .unwrap_or(f64::NAN);
     println!("| {n} | {:.1} MiB | {} |", kib / 1024.0, summary.total());
+}
+
+/// Counts the instructions of `n` sequential deletes in a child process run by
+/// callgrind, for each client and two sizes: the difference per request leaves out
+/// start-up, listing and connecting. The fake runs here, outside the count.
+async fn instructions() {
+    const SIZES: [usize; 2] = [500, 1_500];
+    println!("## 5. Instructions per request, sequential, counted by callgrind\n");
+    let valgrind = std::process::Command::new("valgrind")
+        .arg("--version")
+        .output();
+    if !valgrind.is_ok_and(|out| out.status.success()) {
+        println!("Skipped: valgrind is not installed.\n");
+        return;
+    }
+    let (fake, ids) = fake_with_archived(2 * SIZES.iter().sum::<usize>(), Faults::default()).await;
+    let target = Target::of(&fake);
+    let dir = std::env::temp_dir().join(format!("tallyfy-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut ids = ids.into_iter();
+    let mut per_request = Vec::new();
+    for client in ["bare", "sdk"] {
+        let mut counts = Vec::new();
+        for n in SIZES {
+            let file = dir.join(format!("{client}-{n}.ids"));
+            std::fs::write(&file, ids.by_ref().take(n).collect::<Vec<_>>().join("\n")).unwrap();
+            let child = tokio::process::Command::new("valgrind")
+                .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+                .arg(std::env::current_exe().unwrap())
+                .args([
+                    "--instructions-child",
+                    client,
+                    &target.base,
+                    &target.org,
+                    &target.token,
+                ])
+                .arg(&file)
+                .output()
+                .await
+                .unwrap();
+            let log = String::from_utf8_lossy(&child.stderr);
+            let collected = log
+                .lines()
+                .find_map(|l| l.split("Collected : ").nth(1))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or_else(|| panic!("no instruction count from callgrind:\n{log}"));
+            counts.push(collected);
+        }
+        per_request.push((counts[1] - counts[0]) as f64 / (SIZES[1] - SIZES[0]) as f64);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    let (bare, sdk) = (per_request[0], per_request[1]);
+    println!(
+        "| bare reqwest (instructions/req) | SDK (instructions/req) | SDK added | SDK / bare |"
+    );
+    println!("|---|---|---|---|");
+    println!(
+        "| {bare:.0} | {sdk:.0} | {:.0} | {:.3} |\n",
+        sdk - bare,
+        sdk / bare
+    );
+}
+
+/// One child of [`instructions`]: deletes the IDs in a file, one at a time, on a
+/// single-threaded runtime (so that idle worker threads add nothing to the count).
+fn instructions_child(args: &[String]) {
+    let [client, base, org, token, file] = args else {
+        panic!("--instructions-child CLIENT BASE ORG TOKEN FILE");
+    };
+    let target = Target {
+        base: base.clone(),
+        org: org.clone(),
+        token: token.clone(),
+    };
+    let ids: Vec<String> = std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        match client.as_str() {
+            "sdk" => delete_all_sdk(&target.sdk_client(), org, &ids, 1).await,
+            _ => delete_all_bare(&bare_client(), &target, &ids, 1).await,
+        };
+    });
 }
