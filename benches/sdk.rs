@@ -367,8 +367,15 @@ async fn instructions() {
         for n in SIZES {
             let file = dir.join(format!("{client}-{n}.ids"));
             std::fs::write(&file, ids.by_ref().take(n).collect::<Vec<_>>().join("\n")).unwrap();
+            // Set TALLYFY_BENCH_PROFILES to a directory to keep the profiles there
+            // (`callgrind_annotate` reads them).
+            let profile = match std::env::var_os("TALLYFY_BENCH_PROFILES") {
+                Some(keep) => std::path::PathBuf::from(keep).join(format!("{client}-{n}.out")),
+                None => "/dev/null".into(),
+            };
             let child = tokio::process::Command::new("valgrind")
-                .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+                .arg("--tool=callgrind")
+                .arg(format!("--callgrind-out-file={}", profile.display()))
                 .arg(std::env::current_exe().unwrap())
                 .args([
                     "--instructions-child",

@@ -231,3 +231,40 @@ async fn list_filters_are_sent_as_query_parameters() {
     mock.assert_async().await;
     assert_eq!(page.data.len(), 2);
 }
+
+#[tokio::test]
+async fn send_keeps_the_answers_status_and_headers() {
+    let server = MockServer::start_async().await;
+    let client = client(&server);
+    let delete = OPERATIONS
+        .iter()
+        .find(|op| op.id == "permanently_delete_process")
+        .unwrap();
+    let get = OPERATIONS.iter().find(|op| op.id == "get_process").unwrap();
+    let request_id = [("x-request-id", "req-7")];
+
+    let mock = mock_answer(&server, delete, 200, &request_id, "").await;
+    let deleted = client
+        .permanently_delete_process()
+        .org_id(ORG)
+        .run_id(RUN)
+        .send()
+        .await
+        .expect("deleted");
+    mock.delete_async().await;
+    assert_eq!(deleted.status(), 200);
+    assert_eq!(deleted.headers()["x-request-id"], "req-7");
+
+    let body = json!({"data": run(false)}).to_string();
+    let mock = mock_answer(&server, get, 200, &request_id, &body).await;
+    let fetched = client
+        .get_process()
+        .org_id(ORG)
+        .run_id(RUN)
+        .send()
+        .await
+        .expect("fetched");
+    mock.delete_async().await;
+    assert_eq!(fetched.headers()["x-request-id"], "req-7");
+    assert_eq!(fetched.into_inner().data.id, RUN);
+}

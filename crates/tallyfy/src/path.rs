@@ -5,7 +5,9 @@
 //! trick, the request's final path is compared with the operation's template: same
 //! literal segments, and each parameter one segment that is not blank.
 
-use percent_encoding::percent_decode_str;
+use std::borrow::Cow;
+
+use percent_encoding::percent_decode;
 
 /// Checks `path` (the request URL's path) against `template`, below `base_path`.
 pub(crate) fn check(path: &str, base_path: &str, template: &str) -> Result<(), String> {
@@ -14,18 +16,21 @@ pub(crate) fn check(path: &str, base_path: &str, template: &str) -> Result<(), S
     let Some(below_base) = path.strip_prefix(base_path) else {
         return changed();
     };
-    let mut actual = below_base.split('/');
-    for pattern in template.split('/') {
+    let mut actual = segments(below_base);
+    for pattern in segments(template) {
         let Some(value) = actual.next() else {
             return changed();
         };
-        match pattern.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+        match pattern
+            .strip_prefix(b"{")
+            .and_then(|p| p.strip_suffix(b"}"))
+        {
             Some(name) => {
-                let decoded = percent_decode_str(value).decode_utf8_lossy();
-                if decoded.trim().is_empty() {
-                    return Err(format!("`{name}` is empty"));
+                let value = decode(value);
+                if value.trim().is_empty() {
+                    return Err(format!("`{}` is empty", String::from_utf8_lossy(name)));
                 }
-                if decoded == "." || decoded == ".." {
+                if value == "." || value == ".." {
                     return changed();
                 }
             }
@@ -36,6 +41,20 @@ pub(crate) fn check(path: &str, base_path: &str, template: &str) -> Result<(), S
     match actual.next() {
         Some(_) => changed(),
         None => Ok(()),
+    }
+}
+
+/// The `/`-separated segments of a path.
+fn segments(path: &str) -> impl Iterator<Item = &[u8]> {
+    path.as_bytes().split(|&byte| byte == b'/')
+}
+
+/// A parameter as the server reads it: percent-decoded, if anything was encoded.
+fn decode(segment: &[u8]) -> Cow<'_, str> {
+    if segment.contains(&b'%') {
+        percent_decode(segment).decode_utf8_lossy()
+    } else {
+        String::from_utf8_lossy(segment)
     }
 }
 

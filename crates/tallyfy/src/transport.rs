@@ -69,12 +69,18 @@ struct Answer {
 impl Answer {
     /// The answer as a response again. One without a body is handed back as it came;
     /// otherwise the body read is put back, and the URL kept (the default would be a
-    /// placeholder parsed anew for every answer).
+    /// placeholder parsed anew for every answer). A call that returns the body alone
+    /// (`.execute()`) is given no headers, which the generated client would only copy.
     fn into_response(self) -> reqwest::Response {
         let Answer {
             mut response, body, ..
         } = self;
+        let headers = std::mem::take(response.headers_mut());
+        let headers_wanted = CALL.try_with(|_| ()).is_err();
         if body.is_empty() {
+            if headers_wanted {
+                *response.headers_mut() = headers;
+            }
             return response;
         }
         let mut rebuilt = http::Response::new(body);
@@ -85,7 +91,9 @@ impl Answer {
             *rebuilt.extensions_mut() = with_url.into_parts().0.extensions;
         }
         *rebuilt.status_mut() = response.status();
-        *rebuilt.headers_mut() = std::mem::take(response.headers_mut());
+        if headers_wanted {
+            *rebuilt.headers_mut() = headers;
+        }
         reqwest::Response::from(rebuilt)
     }
 }
