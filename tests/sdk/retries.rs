@@ -5,7 +5,7 @@ use std::time::Duration;
 use httpmock::MockServer;
 use tallyfy::{Client, RetryPolicy};
 
-use crate::support::{TOKEN, answer, call, scripted};
+use crate::support::{Script, TOKEN, answer, call, head, scripted};
 
 #[tokio::test]
 async fn dropping_the_call_stops_the_wait() {
@@ -61,4 +61,29 @@ async fn the_token_does_not_follow_a_redirect_to_another_host() {
         .await
         .expect("the redirect landed");
     landing.assert_async().await;
+}
+
+#[tokio::test]
+async fn the_timeout_bounds_an_attempt_whoever_built_the_http_client() {
+    let slow_body = head(200, &[("content-length", "100")]);
+    for own_http_client in [false, true] {
+        for step in [Script::Stall, Script::StallBody(slow_body.clone())] {
+            let case = format!("{step:?}, own HTTP client: {own_http_client}");
+            let (base_url, heads) = scripted(vec![step]).await;
+            let mut builder = Client::builder(TOKEN)
+                .base_url(base_url)
+                .timeout(Duration::from_millis(200))
+                .retry(RetryPolicy::none());
+            if own_http_client {
+                builder = builder.http_client(tallyfy::http_client_builder().build().unwrap());
+            }
+            let started = std::time::Instant::now();
+            let error = call(&builder.build().unwrap(), "get_process")
+                .await
+                .expect_err("no complete answer came");
+            assert!(error.is_timeout(), "{case}: {error}");
+            assert!(started.elapsed() < Duration::from_secs(2), "{case}");
+            assert_eq!(heads.lock().unwrap().len(), 1, "{case}");
+        }
+    }
 }

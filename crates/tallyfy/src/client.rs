@@ -174,9 +174,13 @@ impl ClientBuilder {
         let user_agent = HeaderValue::try_from(self.user_agent.as_str()).map_err(|_| {
             Error::invalid_input(None, "the user agent is not a legal header value")
         })?;
-        let http = match self.http {
-            Some(http) => http,
-            None => default_http_client(self.connect_timeout)?,
+        // A client built here carries the timeout itself; a caller's gets it per request.
+        let (http, per_request_timeout) = match self.http {
+            Some(http) => (http, Some(self.timeout)),
+            None => (
+                default_http_client(self.connect_timeout, self.timeout)?,
+                None,
+            ),
         };
         let base_url = base.as_str().trim_end_matches('/').to_string();
         let transport = Transport {
@@ -184,7 +188,7 @@ impl ClientBuilder {
             authorization,
             user_agent,
             base_path: base.path().trim_end_matches('/').to_string(),
-            timeout: self.timeout,
+            per_request_timeout,
             retry: self.retry,
             sleep: self.sleep,
             gate: std::sync::Arc::new(Gate::new(self.max_rate)),
@@ -239,9 +243,13 @@ fn checked_base_url(raw: &str) -> Result<Url, Error> {
     }
 }
 
-fn default_http_client(connect_timeout: Duration) -> Result<reqwest::Client, Error> {
+fn default_http_client(
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> Result<reqwest::Client, Error> {
     http_client_builder()
         .connect_timeout(connect_timeout)
+        .timeout(timeout)
         .build()
         .map_err(|e| {
             Error::invalid_input(None, "the HTTP client could not be built").with_source(e)

@@ -39,7 +39,9 @@ pub(crate) struct Transport {
     pub authorization: HeaderValue,
     pub user_agent: HeaderValue,
     pub base_path: String,
-    pub timeout: Duration,
+    /// Set on each request when the `reqwest::Client` was the caller's, which knows
+    /// nothing of the SDK's timeout.
+    pub per_request_timeout: Option<Duration>,
     pub retry: RetryPolicy,
     pub sleep: Sleeper,
     /// Shared by every request of the client and its clones.
@@ -162,7 +164,9 @@ impl tallyfy_api::Transport for Transport {
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(CLIENT_HEADER, HeaderValue::from_static("APIClient"));
         headers.insert(header::USER_AGENT, self.user_agent.clone());
-        *request.timeout_mut() = Some(self.timeout);
+        if self.per_request_timeout.is_some() {
+            *request.timeout_mut() = self.per_request_timeout;
+        }
         Ok(())
     }
 
