@@ -15,7 +15,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use openapiv3::{OpenAPI, StatusCode};
 use proc_macro2::TokenStream;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
+use syn::visit_mut::{self, VisitMut};
 
 use crate::spec;
 
@@ -40,8 +41,9 @@ pub fn run(mode: Mode) -> Result<()> {
     spec::widen_empty_successes(&mut spec);
 
     let client = generate_client(&spec)?;
-    let client_file: syn::File =
+    let mut client_file: syn::File =
         syn::parse2(client).context("progenitor produced code that does not parse")?;
+    omit_api_version(&mut client_file);
     let operations = operations_table(&spec, &client_file)?;
     let mock = generate_mock(&spec)?;
 
@@ -122,6 +124,55 @@ fn generate_client(spec: &OpenAPI) -> Result<TokenStream> {
         Err(panic) => Err(blame_operation(spec)
             .unwrap_or_else(|| anyhow!("progenitor failed on the spec as a whole: {panic}"))),
     }
+}
+
+/// progenitor adds an `api-version` header to every request. Tallyfy documents no such
+/// header, so the generated client leaves it out, and with it a header map left empty.
+fn omit_api_version(file: &mut syn::File) {
+    #[derive(Default)]
+    struct Omit {
+        /// Inside a block whose empty header map was dropped.
+        map_dropped: bool,
+    }
+    impl VisitMut for Omit {
+        fn visit_block_mut(&mut self, block: &mut syn::Block) {
+            block
+                .stmts
+                .retain(|stmt| !mentions(stmt, "HeaderName :: from_static (\"api-version\")"));
+            let before = block.stmts.len();
+            if !block
+                .stmts
+                .iter()
+                .any(|stmt| mentions(stmt, "header_map . append"))
+            {
+                block
+                    .stmts
+                    .retain(|stmt| !mentions(stmt, "let mut header_map"));
+            }
+            let outer = self.map_dropped;
+            self.map_dropped |= block.stmts.len() < before;
+            visit_mut::visit_block_mut(self, block);
+            self.map_dropped = outer;
+        }
+
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            // `builder.headers(header_map)` once the map is gone: `builder`.
+            if let syn::Expr::MethodCall(call) = expr
+                && self.map_dropped
+                && call.method == "headers"
+                && call.args.to_token_stream().to_string() == "header_map"
+            {
+                *expr = (*call.receiver).clone();
+            }
+            visit_mut::visit_expr_mut(self, expr);
+        }
+    }
+    Omit::default().visit_file_mut(file);
+}
+
+/// Whether `stmt`'s tokens, as text, contain `tokens`.
+fn mentions(stmt: &syn::Stmt, tokens: &str) -> bool {
+    stmt.to_token_stream().to_string().contains(tokens)
 }
 
 /// progenitor's typed httpmock extension for the same spec.
@@ -364,6 +415,44 @@ paths:
             .expect("every operation has a builder")
             .to_string();
         assert!(table.contains("PermanentlyDeleteProcess"));
+    }
+
+    #[test]
+    fn no_api_version_header_and_no_empty_header_map_are_generated() {
+        let spec = spec(
+            r#"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /plain:
+    get:
+      operationId: plain
+      responses:
+        "200": {description: ok}
+  /with-header:
+    get:
+      operationId: with_header
+      parameters:
+        - {name: X-Trace, in: header, required: true, schema: {type: string}}
+      responses:
+        "200": {description: ok}
+"#,
+        );
+        let mut file: syn::File =
+            syn::parse2(generate_client(&spec).expect("generates")).expect("parses");
+        let before = file.to_token_stream().to_string();
+        assert!(
+            before.contains("\"api-version\""),
+            "progenitor still adds it"
+        );
+        omit_api_version(&mut file);
+        let code = render(&file);
+        assert!(!code.contains("api-version"));
+        // The operation with a header parameter keeps its map, the other has none.
+        assert_eq!(code.matches("let mut header_map").count(), 1);
+        assert_eq!(code.matches(".headers(header_map)").count(), 1);
+        assert!(code.contains("\"x-trace\"") || code.contains("\"X-Trace\""));
+        syn::parse_file(&code).expect("still parses");
     }
 
     #[test]

@@ -159,7 +159,6 @@ impl tallyfy_api::Transport for Transport {
         path::check(request.url().path(), &self.base_path, op.path)?;
         let headers = request.headers_mut();
         // Only the headers Tallyfy documents, plus a user agent.
-        headers.remove("api-version");
         headers.insert(header::AUTHORIZATION, self.authorization.clone());
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(CLIENT_HEADER, HeaderValue::from_static("APIClient"));
