@@ -132,6 +132,26 @@ impl LastAnswer {
     }
 }
 
+/// A copy of `request` for another attempt, or `None` for a body that cannot be read
+/// twice (a stream). Unlike `reqwest::Request::try_clone`, it allocates no extensions map
+/// when the request sets no timeout of its own.
+fn spare(request: &reqwest::Request) -> Option<reqwest::Request> {
+    let body = match request.body() {
+        Some(body) => Some(reqwest::Body::from(bytes::Bytes::copy_from_slice(
+            body.as_bytes()?,
+        ))),
+        None => None,
+    };
+    let mut copy = reqwest::Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    *copy.body_mut() = body;
+    if let Some(timeout) = request.timeout() {
+        *copy.timeout_mut() = Some(*timeout);
+    }
+    Some(copy)
+}
+
 tokio::task_local! {
     /// The record of the call being executed, when it runs under [`record_call`].
     static CALL: Arc<Mutex<CallRecord>>;
@@ -211,8 +231,7 @@ impl Transport {
                 );
                 (self.sleep)(wait).await;
             }
-            // A body that cannot be cloned (a stream) is sent once.
-            let spare = request.try_clone();
+            let spare = spare(&request);
             if !span.is_disabled() {
                 span.record("attempt", attempt);
             }
@@ -311,5 +330,37 @@ impl Transport {
             body: body.freeze(),
             truncated,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spare_is_the_same_request() {
+        let url = reqwest::Url::parse("https://go.tallyfy.com/api/x").unwrap();
+        let mut request = reqwest::Request::new(reqwest::Method::PUT, url.clone());
+        request
+            .headers_mut()
+            .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        *request.body_mut() = Some(reqwest::Body::from("{\"a\":1}"));
+        *request.timeout_mut() = Some(Duration::from_secs(3));
+
+        let copy = spare(&request).expect("a body in memory can be sent again");
+        assert_eq!(copy.method(), reqwest::Method::PUT);
+        assert_eq!(copy.url(), &url);
+        assert_eq!(copy.headers(), request.headers());
+        assert_eq!(copy.version(), request.version());
+        assert_eq!(
+            copy.body().and_then(|b| b.as_bytes()),
+            Some(&b"{\"a\":1}"[..])
+        );
+        assert_eq!(copy.timeout(), Some(&Duration::from_secs(3)));
+
+        *request.timeout_mut() = None;
+        *request.body_mut() = None;
+        let copy = spare(&request).expect("no body");
+        assert_eq!((copy.timeout(), copy.body().is_none()), (None, true));
     }
 }
