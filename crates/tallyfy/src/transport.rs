@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
-use http::{HeaderName, HeaderValue, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use reqwest::ResponseBuilderExt;
 use tallyfy_api::{BoxFuture, Operation};
 use tracing::Instrument;
@@ -71,18 +71,17 @@ struct Answer {
 impl Answer {
     /// The answer as a response again. One without a body is handed back as it came;
     /// otherwise the body read is put back, and the URL kept (the default would be a
-    /// placeholder parsed anew for every answer). A call that returns the body alone
-    /// (`.execute()`) is given no headers, which the generated client would only copy.
+    /// placeholder parsed anew for every answer).
     fn into_response(self) -> reqwest::Response {
         let Answer {
             mut response, body, ..
         } = self;
-        let headers = std::mem::take(response.headers_mut());
-        let headers_wanted = CALL.try_with(|_| ()).is_err();
+        if CALL.try_with(|_| ()).is_ok() {
+            // `.execute()` returns the body alone: spare the generated client a copy of
+            // headers nobody reads.
+            *response.headers_mut() = HeaderMap::new();
+        }
         if body.is_empty() {
-            if headers_wanted {
-                *response.headers_mut() = headers;
-            }
             return response;
         }
         let mut rebuilt = http::Response::new(body);
@@ -93,9 +92,7 @@ impl Answer {
             *rebuilt.extensions_mut() = with_url.into_parts().0.extensions;
         }
         *rebuilt.status_mut() = response.status();
-        if headers_wanted {
-            *rebuilt.headers_mut() = headers;
-        }
+        *rebuilt.headers_mut() = std::mem::take(response.headers_mut());
         reqwest::Response::from(rebuilt)
     }
 }
@@ -137,7 +134,7 @@ impl LastAnswer {
 /// when the request sets no timeout of its own.
 fn spare(request: &reqwest::Request) -> Option<reqwest::Request> {
     let body = match request.body() {
-        Some(body) => Some(reqwest::Body::from(bytes::Bytes::copy_from_slice(
+        Some(body) => Some(reqwest::Body::from(Bytes::copy_from_slice(
             body.as_bytes()?,
         ))),
         None => None,
