@@ -43,6 +43,15 @@ fn purge_all<'a>(flags: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
+/// The ID of a task of the fake that belongs to no process.
+fn standalone_task(fake: &FakeServer) -> String {
+    fake.tasks()
+        .into_iter()
+        .find(|t| t.run_id.is_none())
+        .expect("the fake has a standalone task")
+        .id
+}
+
 /// A transcript of `tallyfy args` for a snapshot, with volatile values redacted.
 fn transcript(fake: &FakeServer, args: &[&str]) -> (i32, String) {
     let (code, stdout, stderr) = tallyfy(fake, fake.admin_token(), args);
@@ -130,12 +139,7 @@ async fn irreversible_deletes_need_yes_off_a_terminal() {
     let fake = FakeServer::start().await.unwrap();
     let archived = fake.archived_process_ids()[0].clone();
     let tag = fake.tag_ids()[0].clone();
-    let task = fake
-        .tasks()
-        .into_iter()
-        .find(|t| t.run_id.is_none())
-        .unwrap()
-        .id;
+    let task = standalone_task(&fake);
     let before = fake.requests();
     let mut all = String::new();
     for args in [
@@ -156,12 +160,7 @@ async fn irreversible_deletes_need_yes_off_a_terminal() {
 #[tokio::test(flavor = "multi_thread")]
 async fn tasks_and_tags() {
     let fake = FakeServer::start().await.unwrap();
-    let task = fake
-        .tasks()
-        .into_iter()
-        .find(|t| t.run_id.is_none())
-        .unwrap()
-        .id;
+    let task = standalone_task(&fake);
     let tag = fake.tag_ids()[0].clone();
     let mut all = String::new();
     for (args, expected) in [

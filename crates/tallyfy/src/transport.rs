@@ -180,8 +180,8 @@ impl tallyfy_api::Transport for Transport {
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(CLIENT_HEADER, HeaderValue::from_static("APIClient"));
         headers.insert(header::USER_AGENT, self.user_agent.clone());
-        if self.per_request_timeout.is_some() {
-            *request.timeout_mut() = self.per_request_timeout;
+        if let Some(timeout) = self.per_request_timeout {
+            *request.timeout_mut() = Some(timeout);
         }
         Ok(())
     }
