@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use openapiv3::{OpenAPI, StatusCode};
 use proc_macro2::TokenStream;
-use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use quote::{ToTokens, format_ident, quote};
 use syn::visit_mut::{self, VisitMut};
 
@@ -39,6 +39,7 @@ pub fn run(mode: Mode) -> Result<()> {
     let mut spec = spec::load(&root.join(SPEC))?;
     check_operation_ids(&spec)?;
     spec::widen_empty_successes(&mut spec);
+    spec::keep_unnamed_fields(&mut spec);
 
     let client = generate_client(&spec)?;
     let mut client_file: syn::File =
@@ -112,7 +113,15 @@ fn settings() -> GenerationSettings {
         .with_tag(TagStyle::Merged)
         .with_inner_type(quote!(crate::Hooks))
         .with_hooks(HooksMode::Expected)
-        .with_derive("PartialEq");
+        .with_derive("PartialEq")
+        // Deterministic order for the maps of fields a schema does not name.
+        .with_map_type("::std::collections::BTreeMap")
+        // A member's ID comes as an integer or a string: one handwritten type reads both.
+        .with_replacement(
+            "UserId",
+            "crate::UserId",
+            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+        );
     settings
 }
 
@@ -244,6 +253,20 @@ fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
                 .unwrap_or_default();
             quote!((#status, #description))
         });
+        let docs = op
+            .extensions
+            .get(spec::DOCS)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        let builder = format_ident!("{}", pascal_case(id));
+        let (output, error) = send_types(client, &builder.to_string()).with_context(|| {
+            format!("operation `{id}`: no builder `{builder}` with a `send` method")
+        })?;
+        let decoded = if returns_body {
+            output.to_token_stream()
+        } else {
+            quote!(crate::NoBody)
+        };
         entries.push(quote! {
             Operation {
                 id: #id,
@@ -253,13 +276,11 @@ fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
                 irreversible: #irreversible,
                 returns_body: #returns_body,
                 responses: &[#(#responses),*],
+                docs: #docs,
+                decode: |status, body| crate::decode_answer::<#decoded, #error>(status, body),
             }
         });
 
-        let builder = format_ident!("{}", pascal_case(id));
-        let (output, error) = send_types(client, &builder.to_string()).with_context(|| {
-            format!("operation `{id}`: no builder `{builder}` with a `send` method")
-        })?;
         calls.push(quote! {
             impl Call for builder::#builder<'_> {
                 type Output = #output;

@@ -3,10 +3,16 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use openapiv3::{OpenAPI, Operation, PathItem, ReferenceOr, Response, StatusCode};
+use openapiv3::{
+    AdditionalProperties, AnySchema, OpenAPI, Operation, PathItem, ReferenceOr, Response, Schema,
+    SchemaKind, StatusCode, Type,
+};
 
 /// The extension that marks an operation whose effect cannot be undone.
 pub const IRREVERSIBLE: &str = "x-tallyfy-irreversible";
+/// The extension that names the page of Tallyfy's API docs an operation's examples are
+/// on (relative to the docs' `open-api/` folder); the response corpus holds them.
+pub const DOCS: &str = "x-tallyfy-docs";
 
 /// Reads and parses the OpenAPI document at `path`.
 pub fn load(path: &Path) -> Result<OpenAPI> {
@@ -59,6 +65,85 @@ pub fn widen_empty_successes(spec: &mut OpenAPI) {
                 );
             }
         }
+    }
+}
+
+/// Kept fields: every object that does not say otherwise (`additionalProperties`) keeps
+/// the fields its schema does not name, in a flattened `extra` map of JSON values.
+///
+/// Tallyfy adds fields over time; a user reads a new one without waiting for the spec,
+/// and nothing the server sent is lost on the way through the SDK. An object that wants
+/// to refuse unknown fields says `additionalProperties: false`.
+pub fn keep_unnamed_fields(spec: &mut OpenAPI) {
+    let Some(components) = spec.components.as_mut() else {
+        return;
+    };
+    for schema in components.schemas.values_mut() {
+        if let ReferenceOr::Item(schema) = schema {
+            keep_in(schema);
+        }
+    }
+    for response in components.responses.values_mut() {
+        if let ReferenceOr::Item(response) = response {
+            for media in response.content.values_mut() {
+                if let Some(ReferenceOr::Item(schema)) = media.schema.as_mut() {
+                    keep_in(schema);
+                }
+            }
+        }
+    }
+    for item in spec.paths.paths.values_mut() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        for op in slots(item).into_iter().flatten() {
+            for response in op.responses.responses.values_mut() {
+                if let ReferenceOr::Item(response) = response {
+                    for media in response.content.values_mut() {
+                        if let Some(ReferenceOr::Item(schema)) = media.schema.as_mut() {
+                            keep_in(schema);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`keep_unnamed_fields`] for one schema and the schemas inside it.
+fn keep_in(schema: &mut Schema) {
+    let inline = |schemas: &mut Vec<ReferenceOr<Schema>>| {
+        for schema in schemas.iter_mut() {
+            if let ReferenceOr::Item(schema) = schema {
+                keep_in(schema);
+            }
+        }
+    };
+    match &mut schema.schema_kind {
+        SchemaKind::Type(Type::Object(object)) => {
+            for property in object.properties.values_mut() {
+                if let ReferenceOr::Item(property) = property {
+                    keep_in(property);
+                }
+            }
+            if object.additional_properties.is_none() {
+                object.additional_properties = Some(AdditionalProperties::Schema(Box::new(
+                    ReferenceOr::Item(Schema {
+                        schema_data: Default::default(),
+                        schema_kind: SchemaKind::Any(AnySchema::default()),
+                    }),
+                )));
+            }
+        }
+        SchemaKind::Type(Type::Array(array)) => {
+            if let Some(ReferenceOr::Item(items)) = array.items.as_mut() {
+                keep_in(items);
+            }
+        }
+        SchemaKind::OneOf { one_of: schemas }
+        | SchemaKind::AllOf { all_of: schemas }
+        | SchemaKind::AnyOf { any_of: schemas } => inline(schemas),
+        _ => {}
     }
 }
 

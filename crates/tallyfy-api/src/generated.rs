@@ -11,7 +11,7 @@ pub mod types {
     /**Every error body Tallyfy sends: all fields are optional, and `error` may be a
 boolean, a string (OAuth) or an object (the newer structured form).
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ErrorBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<::std::string::String>,
@@ -20,14 +20,16 @@ boolean, a string (OAuth) or an object (the newer structured form).
         ///Validation messages by field name.
         #[serde(
             default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
         )]
-        pub errors: ::std::collections::HashMap<
+        pub errors: ::std::collections::BTreeMap<
             ::std::string::String,
             ::std::vec::Vec<::std::string::String>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ErrorBody {
         pub fn builder() -> builder::ErrorBody {
@@ -53,7 +55,7 @@ boolean, a string (OAuth) or an object (the newer structured form).
         }
     }
     ///The structured form of `error`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ErrorDetail {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<::std::string::String>,
@@ -61,6 +63,8 @@ boolean, a string (OAuth) or an object (the newer structured form).
         pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ErrorDetail {
         pub fn builder() -> builder::ErrorDetail {
@@ -68,10 +72,12 @@ boolean, a string (OAuth) or an object (the newer structured form).
         }
     }
     ///Metadata of a list response.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Meta {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pagination: ::std::option::Option<Pagination>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Meta {
         pub fn builder() -> builder::Meta {
@@ -79,12 +85,14 @@ boolean, a string (OAuth) or an object (the newer structured form).
         }
     }
     ///URLs of the neighbouring pages, when there are any.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PageLinks {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub previous: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl PageLinks {
         pub fn builder() -> builder::PageLinks {
@@ -92,7 +100,7 @@ boolean, a string (OAuth) or an object (the newer structured form).
         }
     }
     ///Where a page stands in the whole list.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Pagination {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: ::std::option::Option<u64>,
@@ -107,6 +115,8 @@ boolean, a string (OAuth) or an object (the newer structured form).
         pub total: ::std::option::Option<u64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_pages: ::std::option::Option<u64>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Pagination {
         pub fn builder() -> builder::Pagination {
@@ -130,68 +140,123 @@ boolean, a string (OAuth) or an object (the newer structured form).
             Self::Array(value)
         }
     }
-    ///Task progress of a process.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
-    pub struct Progress {
+    /**Progress of a process: an object (`{"complete": 5, "total": 10, "percent": 50}`,
+or `{}`) or a bare percentage (`75`); both appear in Tallyfy's examples.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum Progress {
+        ProgressCounts(ProgressCounts),
+        Int64(i64),
+    }
+    impl ::std::convert::From<ProgressCounts> for Progress {
+        fn from(value: ProgressCounts) -> Self {
+            Self::ProgressCounts(value)
+        }
+    }
+    impl ::std::convert::From<i64> for Progress {
+        fn from(value: i64) -> Self {
+            Self::Int64(value)
+        }
+    }
+    ///Task progress of a process, counted.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ProgressCounts {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub complete: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub percent: ::std::option::Option<f64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total: ::std::option::Option<i64>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    impl Progress {
-        pub fn builder() -> builder::Progress {
+    impl ProgressCounts {
+        pub fn builder() -> builder::ProgressCounts {
             Default::default()
         }
     }
-    /**A process (a "run" of a template). Unknown fields are ignored: new ones appear over
-time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
+    /**A process (a "run" of a template), with the fields Tallyfy's documented examples
+show. Only `id` is in every example, so only `id` is required; fields not named
+here are kept as they came. Timestamps are ISO 8601 UTC strings such as
+`2025-01-15T10:30:00.000Z`. Relationships (`checklist`, `tasks`, `tags`, ...) are
+present only when asked for with `with`.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Run {
         ///When the process was archived; null unless archived (the reliable marker).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub archived_at: ::std::option::Option<::std::string::String>,
+        ///Whether one-off tasks can be added to it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub can_add_oot: ::std::option::Option<bool>,
         ///The template it was launched from.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub checklist_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub checklist_title: ::std::option::Option<::std::string::String>,
+        ///Collaborators on the process.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub collaborators: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub completed_at: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub due_date: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub due_date_passed: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub due_soon: ::std::option::Option<bool>,
+        ///Groups involved in the process.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub groups: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
         ///The process ID, 32 hexadecimal characters.
         pub id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub increment_id: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_public: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub last_updated: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub late_tasks: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub owner_id: ::std::option::Option<::std::string::String>,
+        pub owner_id: ::std::option::Option<crate::UserId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parent_id: ::std::option::Option<::std::string::String>,
-        ///Progress, as an object or a bare percentage.
+        ///The kick-off form's answers, keyed by each field's `timeline_id`; each value's shape depends on the field's type.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub progress: ::std::option::Option<RunProgress>,
+        pub prerun: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prerun_status: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub progress: ::std::option::Option<Progress>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub starred: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub started_at: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub started_by: ::std::option::Option<::std::string::String>,
-        ///`active`, `complete`, `problem`, `archived`, ...
+        pub started_by: ::std::option::Option<crate::UserId>,
+        ///`active`, `complete`, `problem`, `issue`, `archived`, ... An archived process may still say `active`: read `archived_at`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub summary: ::std::option::Option<::std::string::String>,
+        ///`procedure` or `form`.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
+        ///Members involved in the process.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub users: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub whole_progress: ::std::option::Option<Progress>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Run {
         pub fn builder() -> builder::Run {
@@ -202,6 +267,8 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RunEnvelope {
         pub data: Run,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl RunEnvelope {
         pub fn builder() -> builder::RunEnvelope {
@@ -214,27 +281,12 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
         pub data: ::std::vec::Vec<Run>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<Meta>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl RunPage {
         pub fn builder() -> builder::RunPage {
             Default::default()
-        }
-    }
-    ///`RunProgress`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(untagged)]
-    pub enum RunProgress {
-        Progress(Progress),
-        Int64(i64),
-    }
-    impl ::std::convert::From<Progress> for RunProgress {
-        fn from(value: Progress) -> Self {
-            Self::Progress(value)
-        }
-    }
-    impl ::std::convert::From<i64> for RunProgress {
-        fn from(value: i64) -> Self {
-            Self::Int64(value)
         }
     }
     /// Types for composing complex structures.
@@ -250,7 +302,7 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                 ::std::string::String,
             >,
             errors: ::std::result::Result<
-                ::std::collections::HashMap<
+                ::std::collections::BTreeMap<
                     ::std::string::String,
                     ::std::vec::Vec<::std::string::String>,
                 >,
@@ -258,6 +310,10 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
             >,
             message: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -268,6 +324,7 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     error: Ok(Default::default()),
                     errors: Ok(Default::default()),
                     message: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -299,7 +356,7 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
             pub fn errors<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
+                    ::std::collections::BTreeMap<
                         ::std::string::String,
                         ::std::vec::Vec<::std::string::String>,
                     >,
@@ -325,6 +382,20 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ErrorBody> for super::ErrorBody {
             type Error = super::error::ConversionError;
@@ -336,6 +407,7 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     error: value.error?,
                     errors: value.errors?,
                     message: value.message?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -346,6 +418,7 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     error: Ok(value.error),
                     errors: Ok(value.errors),
                     message: Ok(value.message),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -363,6 +436,10 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ErrorDetail {
             fn default() -> Self {
@@ -370,6 +447,7 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     code: Ok(Default::default()),
                     details: Ok(Default::default()),
                     message: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -412,6 +490,20 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ErrorDetail> for super::ErrorDetail {
             type Error = super::error::ConversionError;
@@ -422,6 +514,7 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     code: value.code?,
                     details: value.details?,
                     message: value.message?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -431,6 +524,7 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     code: Ok(value.code),
                     details: Ok(value.details),
                     message: Ok(value.message),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -440,11 +534,16 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                 ::std::option::Option<super::Pagination>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Meta {
             fn default() -> Self {
                 Self {
                     pagination: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -461,6 +560,20 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Meta> for super::Meta {
             type Error = super::error::ConversionError;
@@ -469,6 +582,7 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     pagination: value.pagination?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -476,6 +590,7 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
             fn from(value: super::Meta) -> Self {
                 Self {
                     pagination: Ok(value.pagination),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -489,12 +604,17 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for PageLinks {
             fn default() -> Self {
                 Self {
                     next: Ok(Default::default()),
                     previous: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -523,6 +643,20 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<PageLinks> for super::PageLinks {
             type Error = super::error::ConversionError;
@@ -532,6 +666,7 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                 Ok(Self {
                     next: value.next?,
                     previous: value.previous?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -540,6 +675,7 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                 Self {
                     next: Ok(value.next),
                     previous: Ok(value.previous),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -569,6 +705,10 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                 ::std::option::Option<u64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Pagination {
             fn default() -> Self {
@@ -579,6 +719,7 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     per_page: Ok(Default::default()),
                     total: Ok(Default::default()),
                     total_pages: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -657,6 +798,20 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Pagination> for super::Pagination {
             type Error = super::error::ConversionError;
@@ -670,6 +825,7 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     per_page: value.per_page?,
                     total: value.total?,
                     total_pages: value.total_pages?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -682,11 +838,12 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     per_page: Ok(value.per_page),
                     total: Ok(value.total),
                     total_pages: Ok(value.total_pages),
+                    extra: Ok(value.extra),
                 }
             }
         }
         #[derive(Clone, Debug)]
-        pub struct Progress {
+        pub struct ProgressCounts {
             complete: ::std::result::Result<
                 ::std::option::Option<i64>,
                 ::std::string::String,
@@ -699,17 +856,22 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
-        impl ::std::default::Default for Progress {
+        impl ::std::default::Default for ProgressCounts {
             fn default() -> Self {
                 Self {
                     complete: Ok(Default::default()),
                     percent: Ok(Default::default()),
                     total: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
-        impl Progress {
+        impl ProgressCounts {
             pub fn complete<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
@@ -746,25 +908,41 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
-        impl ::std::convert::TryFrom<Progress> for super::Progress {
+        impl ::std::convert::TryFrom<ProgressCounts> for super::ProgressCounts {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: Progress,
+                value: ProgressCounts,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     complete: value.complete?,
                     percent: value.percent?,
                     total: value.total?,
+                    extra: value.extra?,
                 })
             }
         }
-        impl ::std::convert::From<super::Progress> for Progress {
-            fn from(value: super::Progress) -> Self {
+        impl ::std::convert::From<super::ProgressCounts> for ProgressCounts {
+            fn from(value: super::ProgressCounts) -> Self {
                 Self {
                     complete: Ok(value.complete),
                     percent: Ok(value.percent),
                     total: Ok(value.total),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -774,12 +952,20 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            can_add_oot: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
             checklist_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             checklist_title: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            collaborators: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
                 ::std::string::String,
             >,
             completed_at: ::std::result::Result<
@@ -794,13 +980,33 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            due_date_passed: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            due_soon: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            groups: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
             increment_id: ::std::result::Result<
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            is_public: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
             last_updated: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            late_tasks: ::std::result::Result<
+                ::std::option::Option<i64>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -808,15 +1014,25 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                 ::std::string::String,
             >,
             owner_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::UserId>,
                 ::std::string::String,
             >,
             parent_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            prerun: ::std::result::Result<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            prerun_status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             progress: ::std::result::Result<
-                ::std::option::Option<super::RunProgress>,
+                ::std::option::Option<super::Progress>,
                 ::std::string::String,
             >,
             starred: ::std::result::Result<
@@ -828,7 +1044,7 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                 ::std::string::String,
             >,
             started_by: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::UserId>,
                 ::std::string::String,
             >,
             status: ::std::result::Result<
@@ -843,22 +1059,43 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            users: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            whole_progress: ::std::result::Result<
+                ::std::option::Option<super::Progress>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Run {
             fn default() -> Self {
                 Self {
                     archived_at: Ok(Default::default()),
+                    can_add_oot: Ok(Default::default()),
                     checklist_id: Ok(Default::default()),
                     checklist_title: Ok(Default::default()),
+                    collaborators: Ok(Default::default()),
                     completed_at: Ok(Default::default()),
                     created_at: Ok(Default::default()),
                     due_date: Ok(Default::default()),
+                    due_date_passed: Ok(Default::default()),
+                    due_soon: Ok(Default::default()),
+                    groups: Ok(Default::default()),
                     id: Err("no value supplied for id".to_string()),
                     increment_id: Ok(Default::default()),
+                    is_public: Ok(Default::default()),
                     last_updated: Ok(Default::default()),
+                    late_tasks: Ok(Default::default()),
                     name: Ok(Default::default()),
                     owner_id: Ok(Default::default()),
                     parent_id: Ok(Default::default()),
+                    prerun: Ok(Default::default()),
+                    prerun_status: Ok(Default::default()),
                     progress: Ok(Default::default()),
                     starred: Ok(Default::default()),
                     started_at: Ok(Default::default()),
@@ -866,6 +1103,9 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     status: Ok(Default::default()),
                     summary: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    users: Ok(Default::default()),
+                    whole_progress: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -879,6 +1119,18 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for archived_at: {e}")
+                    });
+                self
+            }
+            pub fn can_add_oot<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.can_add_oot = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for can_add_oot: {e}")
                     });
                 self
             }
@@ -905,6 +1157,20 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                         format!(
                             "error converting supplied value for checklist_title: {e}"
                         )
+                    });
+                self
+            }
+            pub fn collaborators<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.collaborators = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for collaborators: {e}")
                     });
                 self
             }
@@ -944,6 +1210,46 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     });
                 self
             }
+            pub fn due_date_passed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.due_date_passed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for due_date_passed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn due_soon<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.due_soon = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for due_soon: {e}")
+                    });
+                self
+            }
+            pub fn groups<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.groups = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for groups: {e}")
+                    });
+                self
+            }
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -966,6 +1272,18 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     });
                 self
             }
+            pub fn is_public<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_public = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_public: {e}")
+                    });
+                self
+            }
             pub fn last_updated<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -975,6 +1293,18 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for last_updated: {e}")
+                    });
+                self
+            }
+            pub fn late_tasks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.late_tasks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for late_tasks: {e}")
                     });
                 self
             }
@@ -992,7 +1322,7 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
             }
             pub fn owner_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::UserId>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.owner_id = value
@@ -1014,9 +1344,37 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     });
                 self
             }
+            pub fn prerun<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prerun = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prerun: {e}")
+                    });
+                self
+            }
+            pub fn prerun_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prerun_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prerun_status: {e}")
+                    });
+                self
+            }
             pub fn progress<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::RunProgress>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Progress>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.progress = value
@@ -1052,7 +1410,7 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
             }
             pub fn started_by<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::UserId>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.started_by = value
@@ -1098,6 +1456,48 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     });
                 self
             }
+            pub fn users<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.users = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for users: {e}")
+                    });
+                self
+            }
+            pub fn whole_progress<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Progress>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.whole_progress = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for whole_progress: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Run> for super::Run {
             type Error = super::error::ConversionError;
@@ -1106,17 +1506,26 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     archived_at: value.archived_at?,
+                    can_add_oot: value.can_add_oot?,
                     checklist_id: value.checklist_id?,
                     checklist_title: value.checklist_title?,
+                    collaborators: value.collaborators?,
                     completed_at: value.completed_at?,
                     created_at: value.created_at?,
                     due_date: value.due_date?,
+                    due_date_passed: value.due_date_passed?,
+                    due_soon: value.due_soon?,
+                    groups: value.groups?,
                     id: value.id?,
                     increment_id: value.increment_id?,
+                    is_public: value.is_public?,
                     last_updated: value.last_updated?,
+                    late_tasks: value.late_tasks?,
                     name: value.name?,
                     owner_id: value.owner_id?,
                     parent_id: value.parent_id?,
+                    prerun: value.prerun?,
+                    prerun_status: value.prerun_status?,
                     progress: value.progress?,
                     starred: value.starred?,
                     started_at: value.started_at?,
@@ -1124,6 +1533,9 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     status: value.status?,
                     summary: value.summary?,
                     type_: value.type_?,
+                    users: value.users?,
+                    whole_progress: value.whole_progress?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -1131,17 +1543,26 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
             fn from(value: super::Run) -> Self {
                 Self {
                     archived_at: Ok(value.archived_at),
+                    can_add_oot: Ok(value.can_add_oot),
                     checklist_id: Ok(value.checklist_id),
                     checklist_title: Ok(value.checklist_title),
+                    collaborators: Ok(value.collaborators),
                     completed_at: Ok(value.completed_at),
                     created_at: Ok(value.created_at),
                     due_date: Ok(value.due_date),
+                    due_date_passed: Ok(value.due_date_passed),
+                    due_soon: Ok(value.due_soon),
+                    groups: Ok(value.groups),
                     id: Ok(value.id),
                     increment_id: Ok(value.increment_id),
+                    is_public: Ok(value.is_public),
                     last_updated: Ok(value.last_updated),
+                    late_tasks: Ok(value.late_tasks),
                     name: Ok(value.name),
                     owner_id: Ok(value.owner_id),
                     parent_id: Ok(value.parent_id),
+                    prerun: Ok(value.prerun),
+                    prerun_status: Ok(value.prerun_status),
                     progress: Ok(value.progress),
                     starred: Ok(value.starred),
                     started_at: Ok(value.started_at),
@@ -1149,17 +1570,25 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     status: Ok(value.status),
                     summary: Ok(value.summary),
                     type_: Ok(value.type_),
+                    users: Ok(value.users),
+                    whole_progress: Ok(value.whole_progress),
+                    extra: Ok(value.extra),
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct RunEnvelope {
             data: ::std::result::Result<super::Run, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for RunEnvelope {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -1176,18 +1605,38 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<RunEnvelope> for super::RunEnvelope {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: RunEnvelope,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::RunEnvelope> for RunEnvelope {
             fn from(value: super::RunEnvelope) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -1200,12 +1649,17 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                 ::std::option::Option<super::Meta>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for RunPage {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -1234,6 +1688,20 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<RunPage> for super::RunPage {
             type Error = super::error::ConversionError;
@@ -1243,6 +1711,7 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -1251,6 +1720,7 @@ time. Timestamps are ISO 8601 UTC strings such as `2025-01-15T10:30:00.000Z`.
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -1301,6 +1771,12 @@ Every request carries three headers: `Authorization: Bearer <token>`,
 Any operation can also answer 401 (bad or expired token), 429 (rate limited, with a
 `Retry-After` header) and 5xx. Responses may carry an `X-Request-Id` header, which
 Tallyfy support asks for.
+
+`x-tallyfy-docs` on an operation names the page of Tallyfy's public API
+documentation (repository `tallyfy/documentation`, folder
+`src/content/docs/pro/integrations/open-api/`) that documents it; the example
+answers shown there are kept in the response corpus, `tests/fixtures/tallyfy-docs/`,
+and every one of them must decode.
 
 
 Version: 2.0*/
@@ -1368,8 +1844,10 @@ impl Client {
     /**List processes
 
 Lists the organization's processes, a page at a time, newest first by default.
-Archived processes are listed with `status=archived` (as documented) or with
-`archived=only` / `archived=true` (as Tallyfy's own tools do).
+Archived processes are listed with `archived=only` (archived alone) or
+`archived=true` (archived and active together), as Tallyfy's own SDKs send.
+`status=archived`, which the docs show, is unreliable: Tallyfy's own tools warn
+against it, and an archived process keeps the status it had.
 
 
 Sends a `GET` request to `/organizations/{org_id}/runs`
@@ -1383,7 +1861,7 @@ Arguments:
 - `per_page`: Items per page (default 10; the server caps it at 100).
 - `q`: Free-text search over process names.
 - `sort`: Sort field, prefixed with `-` for descending, for example `-created_at`.
-- `status`: Filter by status: `active`, `complete`, `problem`, `archived`, ...
+- `status`: Filter by status: `active`, `complete`, `problem`, `issue`, ... For archived processes use `archived=only`: `status=archived` is unreliable.
 - `tag`: Only processes with this tag.
 ```ignore
 let response = client.list_processes()

@@ -26,12 +26,16 @@ mod generated;
 #[rustfmt::skip]
 #[allow(clippy::all)]
 mod operations;
+mod decode;
+mod user_id;
 
+pub use decode::{DecodeError, NoBody, decode, decode_answer};
 pub use generated::*;
 pub use operations::OPERATIONS;
+pub use user_id::UserId;
 
 /// What the spec says of one operation.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub struct Operation {
     /// The `operationId`, which is also the name of the client method.
@@ -48,6 +52,22 @@ pub struct Operation {
     pub returns_body: bool,
     /// Each documented status (`"404"`, `"4XX"`) with its description.
     pub responses: &'static [(&'static str, &'static str)],
+    /// The page of Tallyfy's API documentation that shows its answers (`x-tallyfy-docs`
+    /// in the spec), relative to `src/content/docs/pro/integrations/open-api/` of the
+    /// repository `tallyfy/documentation`.
+    pub docs: &'static str,
+    /// Decodes an answer's body with the operation's own types (the success type for a
+    /// 2xx, the error type otherwise) and writes back as JSON what a caller can read of it.
+    ///
+    /// ```
+    /// let op = tallyfy_api::Operation::find("get_process").unwrap();
+    /// let read = (op.decode)(200, br#"{"data": {"id": "abc", "started_by": "1002", "new": 1}}"#).unwrap();
+    /// assert_eq!(read, serde_json::json!({"data": {"id": "abc", "started_by": 1002, "new": 1}}));
+    ///
+    /// let error = (op.decode)(200, br#"{"data": {"id": 7}}"#).unwrap_err();
+    /// assert_eq!(error.path(), "data.id");
+    /// ```
+    pub decode: fn(status: u16, body: &[u8]) -> Result<serde_json::Value, DecodeError>,
 }
 
 impl Operation {

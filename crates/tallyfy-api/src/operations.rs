@@ -21,6 +21,11 @@ pub static OPERATIONS: &[Operation] = &[
             ("4XX", "The request was refused."),
             ("5XX", "The server or a proxy in front of it failed."),
         ],
+        docs: "code-samples/processes/list-processes.mdx",
+        decode: |status, body| crate::decode_answer::<
+            types::RunPage,
+            types::ErrorBody,
+        >(status, body),
     },
     Operation {
         id: "get_process",
@@ -38,6 +43,11 @@ pub static OPERATIONS: &[Operation] = &[
             ("4XX", "The request was refused."),
             ("5XX", "The server or a proxy in front of it failed."),
         ],
+        docs: "code-samples/processes/get-process.mdx",
+        decode: |status, body| crate::decode_answer::<
+            types::RunEnvelope,
+            types::ErrorBody,
+        >(status, body),
     },
     Operation {
         id: "archive_process",
@@ -55,6 +65,11 @@ pub static OPERATIONS: &[Operation] = &[
             ("4XX", "The request was refused."),
             ("5XX", "The server or a proxy in front of it failed."),
         ],
+        docs: "code-samples/processes/archive-process.mdx",
+        decode: |status, body| crate::decode_answer::<
+            types::RunEnvelope,
+            types::ErrorBody,
+        >(status, body),
     },
     Operation {
         id: "activate_process",
@@ -72,6 +87,11 @@ pub static OPERATIONS: &[Operation] = &[
             ("4XX", "The request was refused."),
             ("5XX", "The server or a proxy in front of it failed."),
         ],
+        docs: "code-samples/processes/activate-process.mdx",
+        decode: |status, body| crate::decode_answer::<
+            types::RunEnvelope,
+            types::ErrorBody,
+        >(status, body),
     },
     Operation {
         id: "permanently_delete_process",
@@ -94,6 +114,11 @@ pub static OPERATIONS: &[Operation] = &[
             ("5XX", "The server or a proxy in front of it failed."),
             ("2XX", "Any other success status: also success, body ignored."),
         ],
+        docs: "code-samples/processes/delete-process.mdx",
+        decode: |status, body| crate::decode_answer::<
+            crate::NoBody,
+            types::ErrorBody,
+        >(status, body),
     },
     Operation {
         id: "archive_task",
@@ -112,6 +137,11 @@ pub static OPERATIONS: &[Operation] = &[
             ("5XX", "The server or a proxy in front of it failed."),
             ("2XX", "Any other success status: also success, body ignored."),
         ],
+        docs: "code-samples/tasks/archive-task.mdx",
+        decode: |status, body| crate::decode_answer::<
+            crate::NoBody,
+            types::ErrorBody,
+        >(status, body),
     },
     Operation {
         id: "restore_task",
@@ -130,6 +160,11 @@ pub static OPERATIONS: &[Operation] = &[
             ("5XX", "The server or a proxy in front of it failed."),
             ("2XX", "Any other success status: also success, body ignored."),
         ],
+        docs: "code-samples/tasks/archive-task.mdx",
+        decode: |status, body| crate::decode_answer::<
+            crate::NoBody,
+            types::ErrorBody,
+        >(status, body),
     },
     Operation {
         id: "permanently_delete_task",
@@ -148,6 +183,11 @@ pub static OPERATIONS: &[Operation] = &[
             ("5XX", "The server or a proxy in front of it failed."),
             ("2XX", "Any other success status: also success, body ignored."),
         ],
+        docs: "code-samples/tasks/delete-task.mdx",
+        decode: |status, body| crate::decode_answer::<
+            crate::NoBody,
+            types::ErrorBody,
+        >(status, body),
     },
     Operation {
         id: "delete_tag",
@@ -165,6 +205,11 @@ pub static OPERATIONS: &[Operation] = &[
             ("5XX", "The server or a proxy in front of it failed."),
             ("2XX", "Any other success status: also success, body ignored."),
         ],
+        docs: "code-samples/tags/archive-tag.mdx",
+        decode: |status, body| crate::decode_answer::<
+            crate::NoBody,
+            types::ErrorBody,
+        >(status, body),
     },
 ];
 impl Call for builder::ListProcesses<'_> {

@@ -1,7 +1,9 @@
 //! Deterministic, realistic data: the same seed gives the same organization.
 
 use jiff::{SignedDuration, Timestamp};
-use tallyfy_api::types::{Progress, Run, RunProgress};
+use serde_json::Map;
+use tallyfy_api::UserId;
+use tallyfy_api::types::{Progress, ProgressCounts, Run};
 
 use crate::store::{Store, Task};
 
@@ -73,6 +75,14 @@ impl Fixtures {
             let template = rng.usize(..TEMPLATES.len());
             let total = rng.i64(3..12);
             let complete = rng.i64(0..=total);
+            let progress = ProgressCounts {
+                complete: Some(complete),
+                total: Some(total),
+                percent: Some((complete as f64 * 1000.0 / total as f64).round() / 10.0),
+                extra: Map::new(),
+            };
+            let owner = UserId::from(1000 + rng.u64(1..40));
+            let due = created + SignedDuration::from_secs(14 * 86_400);
             let run = Run {
                 id: id.clone(),
                 increment_id: Some(1000 + n as i64),
@@ -83,24 +93,32 @@ impl Fixtures {
                     TEMPLATES[template],
                     SUBJECTS[rng.usize(..SUBJECTS.len())]
                 )),
-                summary: None,
+                summary: Some(String::new()),
                 status: Some(if archived { "archived" } else { status }.into()),
-                progress: Some(RunProgress::Progress(Progress {
-                    complete: Some(complete),
-                    total: Some(total),
-                    percent: Some((complete as f64 * 1000.0 / total as f64).round() / 10.0),
-                })),
-                started_by: Some(format!("u_{}", rng.u32(1..40))),
-                owner_id: Some(format!("u_{}", rng.u32(1..40))),
+                progress: Some(Progress::ProgressCounts(progress.clone())),
+                whole_progress: Some(Progress::ProgressCounts(progress)),
+                started_by: Some(owner.clone()),
+                owner_id: Some(owner),
+                prerun: Some(Map::new()),
+                prerun_status: Some("complete".into()),
                 created_at: Some(iso(created)),
                 started_at: Some(iso(created)),
                 last_updated: Some(iso(updated)),
                 archived_at: archived.then(|| iso(updated)),
                 completed_at: (status == "complete").then(|| iso(updated)),
-                due_date: Some(iso(created + SignedDuration::from_secs(14 * 86_400))),
+                due_date: Some(iso(due)),
+                due_date_passed: Some(due < updated),
+                due_soon: Some(false),
+                late_tasks: Some(0),
                 starred: Some(rng.u8(0..10) == 0),
+                is_public: Some(false),
+                can_add_oot: Some(true),
                 type_: Some("procedure".into()),
                 parent_id: None,
+                users: Some(Vec::new()),
+                groups: Some(Vec::new()),
+                collaborators: Some(Vec::new()),
+                extra: Map::new(),
             };
             for t in 0..rng.usize(1..5) {
                 let task_id = format!("{}t{t}", &id[..16]);
