@@ -104,7 +104,7 @@ async fn every_kind_from_a_realistic_failure() {
         ("interrupted", fail("permanently_delete_task", vec![Script::Hangup], RetryPolicy::default()).await),
         (
             "unexpected_response",
-            fail("get_process", vec![answer(200, &json, r#"{"data": "not a process"}"#)], none()).await,
+            fail("get_process", vec![answer(200, &json, r#"{"data": {"id": "run_id_abc", "started_by": true}}"#)], none()).await,
         ),
         (
             "already_gone",
@@ -179,4 +179,28 @@ async fn predicates_follow_the_kinds_table() {
     assert!(
         refused.is_not_delivered() && refused.is_retryable() && !refused.may_have_been_applied()
     );
+}
+
+#[tokio::test]
+async fn a_success_that_does_not_decode_names_the_path_keeps_the_body_and_says_it_was_applied() {
+    let body = r#"{"data": {"id": "run_id_abc", "name": "Onboarding", "owner_id": [1002]}}"#;
+    let error = fail(
+        "archive_process",
+        vec![answer(200, &[("content-type", "application/json")], body)],
+        RetryPolicy::default(),
+    )
+    .await;
+    assert!(error.is_unexpected_response(), "{error}");
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(200));
+    assert!(error.may_have_been_applied());
+    assert_eq!(error.attempts(), 1, "a success is never sent again");
+    assert_eq!(error.body(), Some(body));
+    let explanation = &error.details().explanation;
+    assert!(
+        explanation.contains("carried the operation out")
+            && explanation.contains("data.owner_id: invalid type: sequence, expected a user ID"),
+        "{explanation}"
+    );
+    let source = std::error::Error::source(&error).expect("the decode error");
+    assert!(source.to_string().starts_with("data.owner_id:"), "{source}");
 }

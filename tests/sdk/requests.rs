@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use httpmock::MockServer;
-use tallyfy::OPERATIONS;
+use tallyfy::{Execute, OPERATIONS};
 
 use crate::support::{TOKEN, call, client};
 
@@ -58,4 +58,46 @@ async fn each_operation_sends_what_the_api_documents() {
         assert!(!text.contains(TOKEN));
         insta::assert_snapshot!(format!("request_{}", op.id), text);
     }
+}
+
+#[tokio::test]
+async fn a_query_reaches_the_server_with_spaces_as_percent_20() {
+    let server = MockServer::start_async().await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    server
+        .mock_async(move |when, then| {
+            when.is_true(move |request| {
+                let raw = request
+                    .uri()
+                    .path_and_query()
+                    .map(|p| p.as_str().to_owned());
+                sink.lock().unwrap().extend(raw);
+                true
+            });
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(r#"{"data": []}"#);
+        })
+        .await;
+    let q = "Q3 review & sign-off + notes #2 100% Zoë 東京";
+    let page = client(&server)
+        .list_processes()
+        .org_id("org")
+        .q(q)
+        .execute()
+        .await
+        .unwrap();
+    assert!(page.data.is_empty());
+
+    let raw = seen.lock().unwrap().pop().expect("a request was sent");
+    let query = raw.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    assert!(!query.contains('+'), "a `+` in {query}");
+    assert!(
+        query.contains("Q3%20review%20%26%20sign-off%20%2B%20notes%20%232%20100%25%20Zo%C3%AB%20"),
+        "{query}"
+    );
+    let url = tallyfy::reqwest::Url::parse(&format!("http://127.0.0.1{raw}")).unwrap();
+    let sent: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    assert_eq!(sent, [("q".to_owned(), q.to_owned())]);
 }

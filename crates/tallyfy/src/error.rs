@@ -86,7 +86,9 @@ kinds! {
     Timeout = "timeout", is_timeout;
     /// The connection broke after sending: the request may have been applied.
     Interrupted = "interrupted", is_interrupted;
-    /// A status the spec does not know (1xx, 3xx), or a success body that does not decode.
+    /// A status the spec does not know (1xx, 3xx), or a success body that does not decode
+    /// (the server carried the operation out; the explanation names the JSON path at
+    /// fault, and the raw body is kept).
     UnexpectedResponse = "unexpected_response", is_unexpected_response;
     /// An irreversible delete answered 404 on a retry after an earlier attempt may have
     /// landed: the resource is gone, most likely deleted by that attempt.
@@ -132,6 +134,11 @@ impl Error {
             explanation: explanation.into(),
             ..ErrorDetails::default()
         }))
+    }
+
+    pub(crate) fn explained(mut self, explanation: String) -> Self {
+        self.details_mut().explanation = explanation;
+        self
     }
 
     pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
@@ -198,7 +205,8 @@ impl Error {
     }
 
     /// Whether the server may have applied the request although the call failed: a
-    /// timeout, a broken connection or a 5xx. Read the resource back before repeating a
+    /// timeout, a broken connection, a 5xx, or an answer the SDK could not read (a 2xx
+    /// whose body does not decode was certainly applied). Read the resource back before repeating a
     /// non-idempotent call. `false` means it provably was not applied (refused before
     /// sending, never delivered, or a 4xx answer).
     pub fn may_have_been_applied(&self) -> bool {
@@ -207,6 +215,7 @@ impl Error {
             Error::Timeout(_)
                 | Error::Interrupted(_)
                 | Error::ServerError(_)
+                | Error::UnexpectedResponse(_)
                 | Error::AlreadyGone(_)
         )
     }

@@ -4,7 +4,8 @@ use std::future::Future;
 
 use http::StatusCode;
 use progenitor_client::Error as RawError;
-use tallyfy_api::{Call, Operation, ResponseValue};
+use serde::de::DeserializeOwned;
+use tallyfy_api::{Call, DecodeError, Operation, ResponseValue};
 
 use crate::body;
 use crate::error::{Error, ErrorDetails};
@@ -34,19 +35,27 @@ pub trait Execute: Call {
 impl<C> Execute for C
 where
     C: Call + Send,
-    C::Output: Send,
+    C::Output: DeserializeOwned + Send,
     C::ErrorBody: Send,
 {
     async fn execute(self) -> Result<Self::Output, Error> {
         let (result, record) = record_call(Box::pin(self.send())).await;
-        result
-            .map(ResponseValue::into_inner)
-            .map_err(|raw| into_error(C::OPERATION, raw, record))
+        result.map(ResponseValue::into_inner).map_err(|raw| {
+            into_error(C::OPERATION, raw, record, |body| {
+                tallyfy_api::decode::<C::Output>(body).err()
+            })
+        })
     }
 }
 
 /// Turns the generated client's error, and what the attempts came to, into an [`Error`].
-fn into_error<E>(op: &'static Operation, raw: RawError<E>, record: CallRecord) -> Error {
+/// `locate` decodes a success body again to say where it does not fit.
+fn into_error<E>(
+    op: &'static Operation,
+    raw: RawError<E>,
+    record: CallRecord,
+    locate: impl FnOnce(&[u8]) -> Option<DecodeError>,
+) -> Error {
     match raw {
         RawError::InvalidRequest(reason) => Error::invalid_input(Some(op.id), reason),
         RawError::CommunicationError(e)
@@ -59,7 +68,17 @@ fn into_error<E>(op: &'static Operation, raw: RawError<E>, record: CallRecord) -
         RawError::CommunicationError(e)
         | RawError::ResponseBodyError(e)
         | RawError::InvalidUpgrade(e) => transport_error(op, e, &record),
-        RawError::InvalidResponsePayload(_, decode) => match record.last.clone() {
+        RawError::InvalidResponsePayload(body, decode) => match record.last.clone() {
+            Some(answer) if answer.status.is_success() => {
+                let error = answer_error(op, answer, &record);
+                match locate(&body) {
+                    Some(located) => {
+                        let explanation = format!("{}: {located}", error.details().explanation);
+                        error.explained(explanation).with_source(located)
+                    }
+                    None => error.with_source(decode),
+                }
+            }
             Some(answer) => answer_error(op, answer, &record).with_source(decode),
             None => {
                 unexpected(op, &record, "the answer's body does not decode").with_source(decode)
@@ -116,7 +135,7 @@ fn answer_error(op: &'static Operation, answer: LastAnswer, record: &CallRecord)
     let explanation = if status.is_success() && answer.truncated {
         format!("the answer's body is larger than {MAX_SUCCESS_BODY} bytes")
     } else if status.is_success() {
-        "the answer's body does not match the spec".to_string()
+        "the server carried the operation out, but its answer does not decode".to_string()
     } else if already_gone {
         "an earlier attempt may have deleted it: the retry found nothing left to delete".to_string()
     } else {

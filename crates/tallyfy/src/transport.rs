@@ -129,6 +129,17 @@ impl LastAnswer {
     }
 }
 
+/// Tallyfy does not read `+` in a query string as a space, so spaces go as `%20`.
+///
+/// The generated client encodes queries as forms do: a space as `+`, a `+` as `%2B`. So
+/// every `+` in such a query is a space, and can be written as `%20` without ambiguity.
+fn spaces_as_percent_20(url: &mut reqwest::Url) {
+    if let Some(query) = url.query().filter(|q| q.contains('+')) {
+        let query = query.replace('+', "%20");
+        url.set_query(Some(&query));
+    }
+}
+
 /// A copy of `request` for another attempt, or `None` for a body that cannot be read
 /// twice (a stream). Unlike `reqwest::Request::try_clone`, it allocates no extensions map
 /// when the request sets no timeout of its own.
@@ -174,6 +185,7 @@ impl tallyfy_api::Transport for Transport {
         op: &'static Operation,
     ) -> Result<(), String> {
         path::check(request.url().path(), &self.base_path, op.path)?;
+        spaces_as_percent_20(request.url_mut());
         let headers = request.headers_mut();
         // Only the headers Tallyfy documents, plus a user agent.
         headers.insert(header::AUTHORIZATION, self.authorization.clone());
@@ -333,6 +345,22 @@ impl Transport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spaces_go_as_percent_20_and_a_plus_stays_a_plus() {
+        let mut url = reqwest::Url::parse("https://go.tallyfy.com/api/x").unwrap();
+        url.query_pairs_mut()
+            .append_pair("q", "a b+c%")
+            .append_pair("per_page", "5");
+        spaces_as_percent_20(&mut url);
+        assert_eq!(url.query(), Some("q=a%20b%2Bc%25&per_page=5"));
+        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        assert_eq!(pairs[0], ("q".into(), "a b+c%".into()));
+
+        let mut plain = reqwest::Url::parse("https://go.tallyfy.com/api/x?page=2").unwrap();
+        spaces_as_percent_20(&mut plain);
+        assert_eq!(plain.query(), Some("page=2"));
+    }
 
     #[test]
     fn a_spare_is_the_same_request() {
