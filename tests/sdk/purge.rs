@@ -358,3 +358,30 @@ async fn a_purge_with_more_deletes_in_flight_than_a_page_holds_misses_nothing() 
         assert!(fake.archived_process_ids().is_empty(), "seed {seed}");
     }
 }
+
+#[tokio::test]
+async fn a_purge_lists_archived_processes_with_archived_only_never_status_archived() {
+    let server = httpmock::MockServer::start_async().await;
+    let list = server
+        .mock_async(|when, then| {
+            when.method("GET")
+                .path("/organizations/org/runs")
+                .query_param("archived", "only")
+                .query_param_missing("status");
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(r#"{"data": [], "meta": {"pagination": {"total": 0, "count": 0, "per_page": 100, "current_page": 1, "total_pages": 1, "links": []}}}"#);
+        })
+        .await;
+    let client = crate::support::client(&server);
+    let events: Vec<_> = client
+        .purge_archived_before("org", far_future())
+        .run()
+        .collect()
+        .await;
+    assert!(events.iter().all(Result::is_ok), "{events:?}");
+    assert!(
+        list.calls_async().await >= 1,
+        "the purge listed as Tallyfy's SDKs do"
+    );
+}

@@ -118,7 +118,8 @@ pub struct ListArgs {
     /// `only` for archived processes alone, `true` for archived and active together.
     #[arg(long)]
     pub archived: Option<String>,
-    /// Filter by status (`active`, `complete`, `problem`, `archived`, ...).
+    /// Filter by status (`active`, `complete`, `problem`, ...); for archived processes
+    /// use `--archived only` (`--status archived` is unreliable).
     #[arg(long)]
     pub status: Option<String>,
     /// Search the names.

@@ -73,9 +73,8 @@ pub async fn run(session: &Session, args: &PurgeArgs, output: Output) -> Result<
         });
     }
     Ok(Report {
-        human,
-        json: json!({"summary": summary}),
         exit,
+        ..Report::ok(human, json!({"summary": summary}))
     })
 }
 

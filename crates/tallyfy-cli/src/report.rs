@@ -1,5 +1,7 @@
 //! What the command prints, and the exit codes.
 
+use std::io::Write;
+
 use serde_json::{Value, json};
 use tallyfy::Error;
 
@@ -8,8 +10,16 @@ use crate::cli::Output;
 /// A command's result: a line for people, the JSON for machines, the exit code.
 pub struct Report {
     pub human: String,
-    pub json: Value,
+    pub json: Json,
     pub exit: u8,
+}
+
+/// What `--output json` prints.
+pub enum Json {
+    /// A value the command made.
+    Made(Value),
+    /// The server's payload, exactly as it came: every field, in its order.
+    Payload(Vec<u8>),
 }
 
 impl Report {
@@ -17,7 +27,16 @@ impl Report {
     pub fn ok(human: String, json: Value) -> Self {
         Self {
             human,
-            json,
+            json: Json::Made(json),
+            exit: 0,
+        }
+    }
+
+    /// A successful result whose JSON is the server's payload as it came.
+    pub fn payload(human: String, body: &[u8]) -> Self {
+        Self {
+            human,
+            json: Json::Payload(body.trim_ascii().to_vec()),
             exit: 0,
         }
     }
@@ -68,9 +87,15 @@ pub fn error_json(error: &Error) -> Value {
 
 /// Prints a result: the human line on stdout, or the JSON; returns its exit code.
 pub fn print_success(output: Output, report: &Report) -> u8 {
-    match output {
-        Output::Human => println!("{}", report.human),
-        Output::Json => println!("{}", report.json),
+    match (output, &report.json) {
+        (Output::Human, _) => println!("{}", report.human),
+        (Output::Json, Json::Made(value)) => println!("{value}"),
+        (Output::Json, Json::Payload(body)) => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout
+                .write_all(body)
+                .and_then(|()| stdout.write_all(b"\n"));
+        }
     }
     report.exit
 }

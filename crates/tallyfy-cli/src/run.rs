@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use tallyfy::types::Run;
 use tallyfy::{Client, Error, Execute, Operation, RetryPolicy};
 use tallyfy_fake::FakeServer;
@@ -149,40 +149,42 @@ pub async fn execute(
             crate::purge::run(session, args, output).await
         }
         Command::Processes(Processes::Get { run_id }) => {
-            let run = client
+            let answer = client
                 .get_process()
                 .org_id(org)
                 .run_id(run_id)
-                .execute()
-                .await?
-                .data;
-            Ok(Report::ok(describe(&run), json!({"data": run})))
+                .execute_with_answer()
+                .await?;
+            Ok(Report::payload(
+                describe(&answer.value().data),
+                answer.body(),
+            ))
         }
         Command::Processes(Processes::Archive { run_id }) => {
-            let run = client
+            let answer = client
                 .archive_process()
                 .org_id(org)
                 .run_id(run_id)
-                .execute()
-                .await?
-                .data;
+                .execute_with_answer()
+                .await?;
+            let run = &answer.value().data;
             let when = run.archived_at.as_deref().unwrap_or("now");
-            Ok(Report::ok(
-                format!("Archived process {} ({}) at {when}.", run.id, name(&run)),
-                json!({"data": run}),
+            Ok(Report::payload(
+                format!("Archived process {} ({}) at {when}.", run.id, name(run)),
+                answer.body(),
             ))
         }
         Command::Processes(Processes::Activate { run_id }) => {
-            let run = client
+            let answer = client
                 .activate_process()
                 .org_id(org)
                 .run_id(run_id)
-                .execute()
-                .await?
-                .data;
-            Ok(Report::ok(
-                format!("Restored process {} ({}).", run.id, name(&run)),
-                json!({"data": run}),
+                .execute_with_answer()
+                .await?;
+            let run = &answer.value().data;
+            Ok(Report::payload(
+                format!("Restored process {} ({}).", run.id, name(run)),
+                answer.body(),
             ))
         }
         Command::Processes(Processes::Delete { run_id }) => {
@@ -254,7 +256,8 @@ async fn list(session: &Session, args: &ListArgs) -> Result<Report, Failure> {
     if let Some(v) = args.per_page {
         request = request.per_page(v);
     }
-    let page = request.execute().await?;
+    let answer = request.execute_with_answer().await?;
+    let page = answer.value();
     let mut lines: Vec<String> = page
         .data
         .iter()
@@ -277,10 +280,7 @@ async fn list(session: &Session, args: &ListArgs) -> Result<Report, Failure> {
         })
         .unwrap_or((1, 1, page.data.len() as u64));
     lines.push(format!("Page {current} of {pages} ({total} processes)."));
-    Ok(Report::ok(
-        lines.join("\n"),
-        serde_json::to_value(&page).unwrap_or(Value::Null),
-    ))
+    Ok(Report::payload(lines.join("\n"), answer.body()))
 }
 
 /// An irreversible delete's report: `already_gone` is success too, said as such.

@@ -444,3 +444,70 @@ fn count_outcome(journal: &std::path::Path, outcome: &str) -> usize {
         .filter(|l| l.contains(&needle))
         .count()
 }
+
+/// The documented example answers of Tallyfy's API docs (the response corpus): the
+/// commands read them, and `--output json` passes them on exactly as they came.
+#[test]
+fn documented_answers_are_read_and_passed_on_as_they_came() {
+    let corpus =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/tallyfy-docs");
+    let server = httpmock::MockServer::start();
+    let cases = [
+        (
+            "GET",
+            "/organizations/org/runs",
+            "list_processes.200.json",
+            vec!["processes", "list"],
+        ),
+        (
+            "GET",
+            "/organizations/org/runs/r1",
+            "get_process.200.json",
+            vec!["processes", "get", "r1"],
+        ),
+        (
+            "DELETE",
+            "/organizations/org/runs/r1",
+            "archive_process.200.json",
+            vec!["processes", "archive", "r1"],
+        ),
+        (
+            "PUT",
+            "/organizations/org/runs/r1/activate",
+            "activate_process.200.json",
+            vec!["processes", "activate", "r1"],
+        ),
+    ];
+    for (method, path, file, args) in cases {
+        let body = std::fs::read_to_string(corpus.join(file)).unwrap();
+        // A field no spec names yet must come through too.
+        let body = body.replacen('{', "{\"added_later\": {\"x\": [1, null]},", 1);
+        let mut mock = server.mock(|when, then| {
+            when.method(method).path(path);
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(&body);
+        });
+        let env = [
+            ("TALLYFY_BASE_URL", Some(server.base_url())),
+            ("TALLYFY_TOKEN", Some("t0ken".to_string())),
+            ("TALLYFY_ORG", Some("org".to_string())),
+        ];
+        let env: Vec<(&str, Option<&str>)> = env.iter().map(|(k, v)| (*k, v.as_deref())).collect();
+
+        let (code, stdout, stderr) = run(&args, &env);
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        assert!(!stdout.trim().is_empty());
+
+        let mut json_args = args.clone();
+        json_args.extend(["--output", "json"]);
+        let (code, stdout, stderr) = run(&json_args, &env);
+        assert_eq!(code, 0, "{json_args:?}: {stderr}");
+        assert_eq!(
+            stdout.trim(),
+            body.trim(),
+            "{json_args:?}: the payload changed on the way"
+        );
+        mock.delete();
+    }
+}

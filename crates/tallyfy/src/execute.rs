@@ -2,6 +2,7 @@
 
 use std::future::Future;
 
+use bytes::Bytes;
 use http::StatusCode;
 use progenitor_client::Error as RawError;
 use serde::de::DeserializeOwned;
@@ -30,6 +31,23 @@ pub trait Execute: Call {
     /// Sends the request (retrying as the [`RetryPolicy`](crate::RetryPolicy) allows)
     /// and decodes the answer.
     fn execute(self) -> impl Future<Output = Result<Self::Output, Error>> + Send;
+
+    /// Like [`execute`](Execute::execute), and keeps the answer as it came: its status,
+    /// request ID and body, every field included, for passing the server's payload on.
+    ///
+    /// ```no_run
+    /// use tallyfy::{Client, Execute};
+    ///
+    /// # async fn demo() -> Result<(), tallyfy::Error> {
+    /// let client = Client::new("token")?;
+    /// let answer = client.get_process().org_id("org").run_id("run").execute_with_answer().await?;
+    /// println!("{:?} (request {:?})", answer.value().data.name, answer.request_id());
+    /// std::io::Write::write_all(&mut std::io::stdout(), answer.body()).ok();
+    /// # Ok(()) }
+    /// ```
+    fn execute_with_answer(
+        self,
+    ) -> impl Future<Output = Result<Answered<Self::Output>, Error>> + Send;
 }
 
 impl<C> Execute for C
@@ -40,11 +58,77 @@ where
 {
     async fn execute(self) -> Result<Self::Output, Error> {
         let (result, record) = record_call(Box::pin(self.send())).await;
-        result.map(ResponseValue::into_inner).map_err(|raw| {
-            into_error(C::OPERATION, raw, record, |body| {
-                tallyfy_api::decode::<C::Output>(body).err()
-            })
+        result
+            .map(ResponseValue::into_inner)
+            .map_err(|raw| into_error(C::OPERATION, raw, record, locate::<C::Output>))
+    }
+
+    async fn execute_with_answer(self) -> Result<Answered<Self::Output>, Error> {
+        let (result, mut record) = record_call(Box::pin(self.send())).await;
+        let value = result.map_err(|raw| {
+            into_error(
+                C::OPERATION,
+                raw,
+                std::mem::take(&mut record),
+                locate::<C::Output>,
+            )
+        })?;
+        let status = value.status();
+        Ok(match record.last {
+            Some(last) => Answered {
+                status: last.status,
+                request_id: last.request_id(),
+                body: last.body,
+                value: value.into_inner(),
+            },
+            None => Answered {
+                status,
+                request_id: None,
+                body: Bytes::new(),
+                value: value.into_inner(),
+            },
         })
+    }
+}
+
+/// Where a success body does not fit `T`, decoding it again.
+fn locate<T: DeserializeOwned>(body: &[u8]) -> Option<DecodeError> {
+    tallyfy_api::decode::<T>(body).err()
+}
+
+/// A decoded answer with what came with it; see [`Execute::execute_with_answer`].
+#[derive(Debug, Clone)]
+pub struct Answered<T> {
+    value: T,
+    status: StatusCode,
+    request_id: Option<String>,
+    body: Bytes,
+}
+
+impl<T> Answered<T> {
+    /// The decoded body.
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+
+    /// The decoded body, taken out.
+    pub fn into_value(self) -> T {
+        self.value
+    }
+
+    /// The answer's status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The answer's `X-Request-Id`, if it had one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// The body exactly as the server sent it (empty when it sent none).
+    pub fn body(&self) -> &[u8] {
+        &self.body
     }
 }
 

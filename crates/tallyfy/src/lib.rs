@@ -113,7 +113,7 @@ pub use client::{
     http_client_builder,
 };
 pub use error::{BoxError, Error, ErrorDetails, KINDS};
-pub use execute::Execute;
+pub use execute::{Answered, Execute};
 pub use purge::{Purge, PurgeError, PurgeEvent, PurgeOutcome, PurgeSummary};
 /// The HTTP client this crate sends with, for configuring one to pass in.
 pub use reqwest;

@@ -68,7 +68,9 @@ impl ProcessQuery {
         self
     }
 
-    /// Only processes with this status (`archived` lists the archived ones).
+    /// Only processes with this status (`active`, `complete`, `problem`, ...). For
+    /// archived processes use [`archived("only")`](Self::archived): `status=archived` is
+    /// unreliable (an archived process keeps the status it had).
     pub fn status(mut self, status: impl Into<String>) -> Self {
         self.status = Some(status.into());
         self
