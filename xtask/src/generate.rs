@@ -427,6 +427,64 @@ paths:
     }
 
     #[test]
+    fn objects_keep_the_fields_they_do_not_name_unless_they_refuse_them() {
+        let mut spec = spec(
+            r#"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /thing:
+    get:
+      operationId: get_thing
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  open: {type: object, properties: {a: {type: string}}}
+                  closed: {type: object, additionalProperties: false, properties: {b: {type: string}}}
+"#,
+        );
+        spec::keep_unnamed_fields(&mut spec);
+        let code =
+            render(&syn::parse2(generate_client(&spec).expect("generates")).expect("parses"));
+        let structs: Vec<&str> = code.split("pub struct ").skip(1).collect();
+        let body_of = |name: &str| {
+            structs
+                .iter()
+                .find(|s| s.starts_with(name))
+                .and_then(|s| s.split('}').next())
+                .unwrap_or_else(|| panic!("no struct {name} in\n{code}"))
+        };
+        let flattened = "#[serde(flatten)]\n        pub extra: ::serde_json::Map<";
+        assert!(body_of("GetThingResponse ").contains(flattened), "{code}");
+        assert!(
+            body_of("GetThingResponseOpen ").contains(flattened),
+            "{code}"
+        );
+        assert!(
+            !body_of("GetThingResponseClosed ").contains("extra"),
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn a_user_id_reads_into_the_handwritten_type() {
+        let mut spec = spec::load(&workspace_root().join(SPEC)).expect("the spec loads");
+        spec::keep_unnamed_fields(&mut spec);
+        let code =
+            render(&syn::parse2(generate_client(&spec).expect("generates")).expect("parses"));
+        assert!(code.contains("pub started_by: ::std::option::Option<crate::UserId>"));
+        assert!(
+            !code.contains("pub struct UserId"),
+            "replaced, not generated"
+        );
+    }
+
+    #[test]
     fn the_real_spec_generates_and_every_operation_has_a_builder() {
         let mut spec = spec::load(&workspace_root().join(SPEC)).expect("the spec loads");
         spec::widen_empty_successes(&mut spec);

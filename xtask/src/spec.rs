@@ -75,35 +75,27 @@ pub fn widen_empty_successes(spec: &mut OpenAPI) {
 /// and nothing the server sent is lost on the way through the SDK. An object that wants
 /// to refuse unknown fields says `additionalProperties: false`.
 pub fn keep_unnamed_fields(spec: &mut OpenAPI) {
-    let Some(components) = spec.components.as_mut() else {
-        return;
-    };
-    for schema in components.schemas.values_mut() {
-        if let ReferenceOr::Item(schema) = schema {
-            keep_in(schema);
+    let mut responses: Vec<&mut ReferenceOr<Response>> = Vec::new();
+    if let Some(components) = spec.components.as_mut() {
+        for schema in components.schemas.values_mut() {
+            if let ReferenceOr::Item(schema) = schema {
+                keep_in(schema);
+            }
+        }
+        responses.extend(components.responses.values_mut());
+    }
+    for item in spec.paths.paths.values_mut() {
+        if let ReferenceOr::Item(item) = item {
+            for op in slots(item).into_iter().flatten() {
+                responses.extend(op.responses.responses.values_mut());
+            }
         }
     }
-    for response in components.responses.values_mut() {
+    for response in responses {
         if let ReferenceOr::Item(response) = response {
             for media in response.content.values_mut() {
                 if let Some(ReferenceOr::Item(schema)) = media.schema.as_mut() {
                     keep_in(schema);
-                }
-            }
-        }
-    }
-    for item in spec.paths.paths.values_mut() {
-        let ReferenceOr::Item(item) = item else {
-            continue;
-        };
-        for op in slots(item).into_iter().flatten() {
-            for response in op.responses.responses.values_mut() {
-                if let ReferenceOr::Item(response) = response {
-                    for media in response.content.values_mut() {
-                        if let Some(ReferenceOr::Item(schema)) = media.schema.as_mut() {
-                            keep_in(schema);
-                        }
-                    }
                 }
             }
         }
