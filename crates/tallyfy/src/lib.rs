@@ -89,6 +89,35 @@
 //! concurrent workers learn a rate limit once instead of each hitting it;
 //! [`ClientBuilder::max_requests_per_second`] also paces them evenly.
 //!
+//! # What Tallyfy really sends
+//! The spec follows the example answers of Tallyfy's API documentation, kept as a corpus
+//! that every operation's types must decode (`tests/fixtures/tallyfy-docs/`). What they
+//! teach, for this SDK and any other:
+//!
+//! - **User IDs are integers** (`"started_by": 1002`); one documented example shows a
+//!   string. Read either into one type ([`UserId`](tallyfy_api::UserId)): a numeric
+//!   string is the number.
+//! - **Only `id` is always there.** Every other field of a process is absent in some
+//!   example, and `archived_at`, `completed_at` and `parent_id` are often `null`.
+//! - **`progress` has three shapes**: an object `{complete, total, percent}` (possibly
+//!   `{}`), a bare integer (`75`), or absent; `whole_progress` likewise.
+//! - **Fields appear over time** (`prerun`, `whole_progress`, `collaborators`, `users`,
+//!   `groups`, `can_add_oot`, ...): every object keeps the fields the spec does not name
+//!   in its `extra` map, and [`Execute::execute_with_answer`] gives the body as it came.
+//! - **Archived is `archived_at`, not `status`**: list archived processes with
+//!   `archived=only` (`archived=true` adds the active ones); `status=archived` is
+//!   unreliable.
+//! - **Error bodies**: `{"error": true, "message": "Resource not found", "code":
+//!   "RESOURCE_NOT_FOUND"}` (404; `"API endpoint not found"`, `ENDPOINT_NOT_FOUND` for a
+//!   wrong path), `{"error": true, "errors": {"field": ["..."]}}` (422),
+//!   `{"message": "...", "code": "RATE_LIMIT_EXCEEDED"}` (429), `{"error":
+//!   "invalid_client"}` (401): `error` may be a boolean or a string.
+//! - **Query strings**: a space is `%20`; Tallyfy does not read `+` as a space.
+//!
+//! A success whose body still does not decode is `unexpected_response`: the server
+//! carried the operation out, and the error names the JSON path at fault
+//! (`data.started_by: invalid type: ...`) and keeps the raw body.
+//!
 //! # Timeouts and bounded reads
 //! Connecting may take [`DEFAULT_CONNECT_TIMEOUT`]; each attempt, from sending to the end
 //! of the answer, [`DEFAULT_TIMEOUT`]. An error body is read up to [`MAX_ERROR_BODY`]
