@@ -65,10 +65,7 @@ fn every_operation_names_its_page_and_has_its_documented_success() {
     let mut problems = Vec::new();
     for op in OPERATIONS {
         if op.docs.is_empty() {
-            problems.push(format!(
-                "{}: no x-tallyfy-docs page in the spec",
-                op.id
-            ));
+            problems.push(format!("{}: no x-tallyfy-docs page in the spec", op.id));
         }
         let own: Vec<&Example> = examples.iter().filter(|e| e.operation == op.id).collect();
         if !own.iter().any(|e| (200..300).contains(&e.status)) {
@@ -157,9 +154,9 @@ fn a_body_that_does_not_fit_names_the_path_and_the_mismatch() {
     let error = (op.decode)(200, br#"{"data": {"id": "a", "started_by": true}}"#).unwrap_err();
     assert_eq!(error.path(), "data.started_by");
     assert!(
-        error.to_string().starts_with(
-            "data.started_by: invalid type: boolean `true`, expected a user ID"
-        ),
+        error
+            .to_string()
+            .starts_with("data.started_by: invalid type: boolean `true`, expected a user ID"),
         "{error}"
     );
     let shown: Value = serde_json::json!({"a": null, "n": 50});

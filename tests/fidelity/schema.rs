@@ -159,4 +159,3 @@ pub fn check(spec: &OpenAPI, operation_id: &str, status: u16, body: &str) -> Vec
     }
     errors
 }
-

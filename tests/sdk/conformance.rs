@@ -98,7 +98,9 @@ fn selects(selector: &Value, op: &Operation) -> bool {
         Value::String(s) => match s.as_str() {
             "*" => true,
             "idempotent" => op.is_idempotent(),
+            "creates" => !op.is_idempotent(),
             "irreversible" => op.irreversible,
+            "reversible" => !op.irreversible,
             "returns_body" => op.returns_body,
             "returns_nothing" => !op.returns_body,
             other => panic!("unknown operation selector {other:?}"),

@@ -95,13 +95,13 @@ async fn every_kind_from_a_realistic_failure() {
             fail(
                 "permanently_delete_process",
                 vec![answer(500, &json, r#"{"error": {"code": "INTERNAL", "message": "Something went wr"#)],
-                RetryPolicy::default(),
+                none(),
             )
             .await,
         ),
         ("not_delivered", call(&client_with(&refused_base_url().await, none()), "delete_tag").await.unwrap_err()),
         ("timeout", timeout_error().await),
-        ("interrupted", fail("permanently_delete_task", vec![Script::Hangup], RetryPolicy::default()).await),
+        ("interrupted", fail("permanently_delete_task", vec![Script::Hangup], none()).await),
         (
             "unexpected_response",
             fail("get_process", vec![answer(200, &json, r#"{"data": {"id": "run_id_abc", "started_by": true}}"#)], none()).await,

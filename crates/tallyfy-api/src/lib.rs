@@ -103,21 +103,31 @@ impl Operation {
         find(&code).or_else(|| find(&range))
     }
 
-    /// Whether sending the request twice has the same effect as sending it once:
-    /// true for GET, HEAD, PUT and OPTIONS, and for DELETE unless it is irreversible.
+    /// Whether sending the request twice has the same effect as sending it once: true
+    /// for GET, HEAD, PUT, OPTIONS and DELETE, false for POST and PATCH.
+    ///
+    /// A delete names one resource: sent again after it landed, it finds nothing to
+    /// delete (404, or 204 for a tag) and deletes nothing else, even when the effect of
+    /// the first cannot be undone. A POST creates: sent again, it may create twice.
     ///
     /// ```
     /// use tallyfy_api::Operation;
     /// assert!(Operation::find("archive_process").unwrap().is_idempotent());
-    /// assert!(!Operation::find("permanently_delete_process").unwrap().is_idempotent());
+    /// assert!(Operation::find("permanently_delete_process").unwrap().is_idempotent());
     /// ```
     pub fn is_idempotent(&self) -> bool {
-        match self.method {
-            "GET" | "HEAD" | "PUT" | "OPTIONS" => true,
-            "DELETE" => !self.irreversible,
-            _ => false,
-        }
+        is_idempotent(self.method)
     }
+}
+
+/// Whether an HTTP method is idempotent; see [`Operation::is_idempotent`].
+///
+/// ```
+/// assert!(tallyfy_api::is_idempotent("DELETE"));
+/// assert!(!tallyfy_api::is_idempotent("POST"));
+/// ```
+pub fn is_idempotent(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "PUT" | "OPTIONS" | "DELETE")
 }
 
 /// An operation ready to send: implemented for every builder in [`builder`].

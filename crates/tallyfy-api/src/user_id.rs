@@ -137,7 +137,9 @@ mod tests {
     #[test]
     fn anything_else_is_a_clear_error() {
         for json in ["-3", "1.5", "true", "null", "{}", "[]"] {
-            let error = serde_json::from_str::<UserId>(json).unwrap_err().to_string();
+            let error = serde_json::from_str::<UserId>(json)
+                .unwrap_err()
+                .to_string();
             assert!(error.contains("expected a user ID"), "{json}: {error}");
         }
     }

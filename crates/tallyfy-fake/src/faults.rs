@@ -8,12 +8,13 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Faults {
     /// At most this many requests per second (fixed one-second windows); beyond it,
-    /// 429 with `Retry-After` in whole seconds.
+    /// 429 with `Retry-After` in whole seconds and Tallyfy's `RATE_LIMIT_EXCEEDED` body.
     pub rate_limit: Option<u32>,
     /// Added before every answer.
     pub latency: Duration,
-    /// The fraction of requests answered 500, 502, 503 or 504. A 504 comes *after* the
-    /// operation was applied (a gateway that gave up waiting); the others before.
+    /// The fraction of requests answered 500, 502, 503 or 504 (code `SERVER_ERROR`). A
+    /// 504 comes *after* the operation was applied (a gateway that gave up waiting); the
+    /// others before.
     pub server_errors: f64,
     /// The fraction of requests that are never answered (not applied).
     pub stalls: f64,

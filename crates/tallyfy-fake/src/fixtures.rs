@@ -81,24 +81,24 @@ impl Fixtures {
                 percent: Some((complete as f64 * 1000.0 / total as f64).round() / 10.0),
                 extra: Map::new(),
             };
-            let owner = UserId::from(1000 + rng.u64(1..40));
+            // Drawn in this order since the first fixtures, so a seed keeps its IDs.
+            let subject = SUBJECTS[rng.usize(..SUBJECTS.len())];
+            let started_by = user_id(rng.u32(1..40));
+            let owner_id = user_id(rng.u32(1..40));
+            let starred = rng.u8(0..10) == 0;
             let due = created + SignedDuration::from_secs(14 * 86_400);
             let run = Run {
                 id: id.clone(),
                 increment_id: Some(1000 + n as i64),
                 checklist_id: Some(format!("{:032x}", template as u128 * 0x9e37_79b9_7f4a_7c15)),
                 checklist_title: Some(TEMPLATES[template].into()),
-                name: Some(format!(
-                    "{}: {}",
-                    TEMPLATES[template],
-                    SUBJECTS[rng.usize(..SUBJECTS.len())]
-                )),
+                name: Some(format!("{}: {subject}", TEMPLATES[template])),
                 summary: Some(String::new()),
                 status: Some(if archived { "archived" } else { status }.into()),
                 progress: Some(Progress::ProgressCounts(progress.clone())),
                 whole_progress: Some(Progress::ProgressCounts(progress)),
-                started_by: Some(owner.clone()),
-                owner_id: Some(owner),
+                started_by: Some(started_by),
+                owner_id: Some(owner_id),
                 prerun: Some(Map::new()),
                 prerun_status: Some("complete".into()),
                 created_at: Some(iso(created)),
@@ -110,7 +110,7 @@ impl Fixtures {
                 due_date_passed: Some(due < updated),
                 due_soon: Some(false),
                 late_tasks: Some(0),
-                starred: Some(rng.u8(0..10) == 0),
+                starred: Some(starred),
                 is_public: Some(false),
                 can_add_oot: Some(true),
                 type_: Some("procedure".into()),
@@ -161,6 +161,11 @@ impl Fixtures {
         }
         store
     }
+}
+
+/// A member's ID as Tallyfy sends it: an integer, such as `1002`.
+fn user_id(n: u32) -> UserId {
+    UserId::from(1000 + u64::from(n))
 }
 
 /// Now, as the API formats timestamps.

@@ -4,22 +4,42 @@
 //! sets `archived_at` (and the status), activating clears it; a permanent delete answers
 //! 422 for a process that is not archived and 404 for one that does not exist, and takes
 //! the process's tasks with it; deleting a tag answers 204 even when the tag is absent.
-//! Requests need `X-Tallyfy-Client: APIClient` and a known token (401 otherwise); the
-//! member token gets 403 on permanent deletes. Every answer carries an `X-Request-Id`.
+//! Requests need a non-empty `X-Tallyfy-Client` header (the docs say `APIClient`;
+//! Tallyfy's Python SDK sends `TallyfySDK`, its n8n node `n8n`) and a known token (401
+//! otherwise); the member token gets 403 on permanent deletes. Every answer carries an
+//! `X-Request-Id`.
 //!
-//! In a test, two lines:
+//! Its answers have the shapes of Tallyfy's documented example answers (the response
+//! corpus, `tests/fixtures/tallyfy-docs/`):
+//!
+//! - a process has every field of the documented list item, with integer user IDs
+//!   (`started_by`, `owner_id`), `progress` and `whole_progress` as counts, `summary`,
+//!   `prerun`, `prerun_status`, `users`, `groups`, `collaborators`, `due_date_passed`,
+//!   `due_soon`, `late_tasks`, `is_public`, `can_add_oot`, and `null`, not a missing
+//!   field, for `archived_at`, `completed_at` and `parent_id` when unset; list, get,
+//!   archive and activate all send this one shape;
+//! - a missing process or task: 404 `{"error": true, "message": "Resource not found",
+//!   "code": "RESOURCE_NOT_FOUND"}`;
+//! - a path, or a method on a path, it does not serve: 404 `{"error": true, "message":
+//!   "API endpoint not found", "code": "ENDPOINT_NOT_FOUND"}`;
+//! - invalid input: 422 `{"error": true, "errors": {"page": ["The page must be a
+//!   positive integer."]}}`;
+//! - the rate limit: 429 with `Retry-After` and `{"message": "You've reached the limit
+//!   for list_processes. Please try again later.", "code": "RATE_LIMIT_EXCEEDED"}`;
+//! - any other refusal (401, 403, 5xx): `{"error": true, "message", "code"}`.
+//!
+//! In a test, start it and point a client at it; with this workspace's SDK that is
+//! `tallyfy::Client::builder(fake.admin_token()).base_url(fake.base_url()).build()?`.
+//! What the requests did is then visible on the fake:
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use tallyfy::{Client, Execute};
-//!
+//! # async fn main() -> std::io::Result<()> {
 //! let fake = tallyfy_fake::FakeServer::start().await?;
-//! let client = Client::builder(fake.admin_token()).base_url(fake.base_url()).build()?;
+//! println!("{}/organizations/{}/runs", fake.base_url(), fake.org_id());
 //!
 //! let id = fake.archived_process_ids()[0].clone();
-//! client.permanently_delete_process().org_id(fake.org_id()).run_id(&id).execute().await?;
-//! assert!(fake.process(&id).is_none());
+//! assert!(fake.process(&id).is_some_and(|run| run.archived_at.is_some()));
 //! # Ok(()) }
 //! ```
 

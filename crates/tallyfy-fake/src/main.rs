@@ -7,6 +7,14 @@ use clap::Parser;
 use tallyfy_fake::{FakeServer, Faults};
 
 /// Serves a fake Tallyfy API with seeded data until Ctrl-C.
+///
+/// Requests need Authorization: Bearer TOKEN (the admin or member token) and a non-empty
+/// X-Tallyfy-Client header (APIClient as documented; any other name too, such as
+/// TallyfySDK or n8n); without them the answer is 401. Answers have the shapes of
+/// Tallyfy's documented examples: integer user IDs, null for unset archived_at,
+/// completed_at and parent_id, and Tallyfy's error bodies (RESOURCE_NOT_FOUND,
+/// ENDPOINT_NOT_FOUND, {"error": true, "errors": {...}} for 422,
+/// RATE_LIMIT_EXCEEDED for 429).
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {

@@ -8,8 +8,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, put};
@@ -73,25 +73,25 @@ pub(crate) fn router(shared: Shared) -> Router {
             "/organizations/{org_id}/tasks/{task_id}/delete",
             delete(permanently_delete_task),
         )
-        .route("/organizations/{org_id}/tags/{tag_id}", delete(delete_tag));
+        .route("/organizations/{org_id}/tags/{tag_id}", delete(delete_tag))
+        .method_not_allowed_fallback(unknown_endpoint);
     Router::new()
         .merge(api.clone())
         .nest("/api", api)
-        .fallback(|| async {
-            refuse(Refusal::new(
-                404,
-                "Endpoint not found",
-                "ENDPOINT_NOT_FOUND",
-            ))
-        })
+        .fallback(unknown_endpoint)
         .layer(middleware::from_fn_with_state(shared.clone(), guard))
         .with_state(shared)
+}
+
+/// A path, or a method on a path, the API does not serve.
+async fn unknown_endpoint() -> Response {
+    refuse(Refusal::endpoint_not_found())
 }
 
 /// Every request: a request id, authentication, then the faults.
 async fn guard(State(shared): State<Shared>, mut request: Request, next: Next) -> Response {
     let number = shared.requests.fetch_add(1, Ordering::Relaxed) + 1;
-    let mut response = match authenticate(&shared, &request) {
+    let mut response = match authenticate(&shared, request.headers()) {
         Err(refusal) => refuse(refusal),
         Ok(role) => {
             request.extensions_mut().insert(role);
@@ -104,14 +104,14 @@ async fn guard(State(shared): State<Shared>, mut request: Request, next: Next) -
     response
 }
 
-fn authenticate(shared: &Shared, request: &Request) -> Result<Role, Refusal> {
-    let headers = request.headers();
+/// The caller's role: any non-empty `X-Tallyfy-Client` (the docs say `APIClient`;
+/// Tallyfy's Python SDK sends `TallyfySDK`, its n8n node `n8n`) and a known bearer token.
+fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Role, Refusal> {
     let unauthenticated = || Refusal::new(401, "Unauthenticated.", "UNAUTHENTICATED");
-    if headers
+    let client = headers
         .get("x-tallyfy-client")
-        .and_then(|v| v.to_str().ok())
-        != Some("APIClient")
-    {
+        .map(|v| v.as_bytes().trim_ascii());
+    if client.is_none_or(<[u8]>::is_empty) {
         return Err(unauthenticated());
     }
     let token = headers
@@ -142,13 +142,8 @@ async fn with_faults(shared: &Shared, request: Request, next: Next) -> Response 
     match fault {
         Fault::None => next.run(request).await,
         Fault::RateLimited { retry_after_secs } => {
-            let mut response = refuse(Refusal {
-                status: 429,
-                body: serde_json::json!({
-                    "message": "You've reached the limit of requests per second. Please slow down.",
-                    "code": "RATE_LIMIT_EXCEEDED",
-                }),
-            });
+            let operation = operation_of(&request).unwrap_or("this endpoint");
+            let mut response = refuse(Refusal::rate_limited(operation));
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
@@ -161,15 +156,7 @@ async fn with_faults(shared: &Shared, request: Request, next: Next) -> Response 
             if after_applying {
                 let _ = next.run(request).await;
             }
-            let message = if status == 500 {
-                "Server Error"
-            } else {
-                "The upstream server did not answer"
-            };
-            refuse(Refusal {
-                status,
-                body: serde_json::json!({"error": {"code": "SERVER_ERROR", "message": message, "details": {}}}),
-            })
+            refuse(Refusal::server_error(status))
         }
         Fault::Stall => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -177,6 +164,16 @@ async fn with_faults(shared: &Shared, request: Request, next: Next) -> Response 
         }
         Fault::Reset => Response::new(Body::new(Broken)),
     }
+}
+
+/// The spec's ID of the operation `request` is for (`list_processes`, ...), if any.
+fn operation_of(request: &Request) -> Option<&'static str> {
+    let matched = request.extensions().get::<MatchedPath>()?.as_str();
+    let path = matched.strip_prefix("/api").unwrap_or(matched);
+    tallyfy_api::OPERATIONS
+        .iter()
+        .find(|op| op.path == path && op.method == request.method().as_str())
+        .map(|op| op.id)
 }
 
 /// A body that fails at once: the connection is dropped after the headers.
@@ -322,4 +319,59 @@ async fn delete_tag(
 ) -> Response {
     let result = member_of(&shared, &org_id).map(|()| shared.store().delete_tag(&tag_id));
     empty(result, StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::faults::Faults;
+
+    fn shared() -> Shared {
+        Shared {
+            store: Arc::default(),
+            org_id: "org".into(),
+            admin_token: "admin".into(),
+            member_token: "member".into(),
+            base_url: "http://127.0.0.1:1".into(),
+            injector: Arc::new(Mutex::new(Injector::new(Faults::default()))),
+            requests: Arc::default(),
+        }
+    }
+
+    fn headers(client: Option<&str>, token: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Some(client) = client {
+            headers.insert("x-tallyfy-client", HeaderValue::from_str(client).unwrap());
+        }
+        let bearer = HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+        headers.insert(header::AUTHORIZATION, bearer);
+        headers
+    }
+
+    #[test]
+    fn any_named_client_with_a_known_token_is_let_in() {
+        let shared = shared();
+        for client in ["APIClient", "TallyfySDK", "n8n"] {
+            let admin = authenticate(&shared, &headers(Some(client), "admin"));
+            assert_eq!(admin, Ok(Role::Admin), "{client}");
+            let member = authenticate(&shared, &headers(Some(client), "member"));
+            assert_eq!(member, Ok(Role::Member), "{client}");
+        }
+    }
+
+    #[test]
+    fn no_client_an_empty_one_or_an_unknown_token_is_refused() {
+        let shared = shared();
+        let refused = [
+            headers(None, "admin"),
+            headers(Some(""), "admin"),
+            headers(Some("  "), "admin"),
+            headers(Some("APIClient"), "someone"),
+        ];
+        for headers in refused {
+            let refusal = authenticate(&shared, &headers).unwrap_err();
+            let expected = Refusal::new(401, "Unauthenticated.", "UNAUTHENTICATED");
+            assert_eq!(refusal, expected, "{headers:?}");
+        }
+    }
 }

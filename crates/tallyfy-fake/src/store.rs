@@ -20,6 +20,10 @@ pub struct Task {
 }
 
 /// Why a request is refused: its status and error body.
+///
+/// The bodies are the ones Tallyfy documents: `{"error": true, "message", "code"}` for
+/// most refusals, `{"error": true, "errors": {field: [message]}}` for validation (422)
+/// and `{"message", "code": "RATE_LIMIT_EXCEEDED"}` for the rate limit (429).
 #[derive(Debug, PartialEq)]
 pub struct Refusal {
     /// The HTTP status.
@@ -29,6 +33,7 @@ pub struct Refusal {
 }
 
 impl Refusal {
+    /// `{"error": true, "message": message, "code": code}`, Tallyfy's usual error body.
     pub(crate) fn new(status: u16, message: &str, code: &str) -> Self {
         Self {
             status,
@@ -36,16 +41,64 @@ impl Refusal {
         }
     }
 
-    fn not_found(what: &str) -> Self {
-        Self::new(404, &format!("{what} not found"), "RESOURCE_NOT_FOUND")
+    /// 404 for a process or task that does not exist (or not here).
+    pub(crate) fn not_found() -> Self {
+        Self::new(404, "Resource not found", "RESOURCE_NOT_FOUND")
     }
 
-    fn invalid(field: &str, message: &str) -> Self {
+    /// 404 for a path (or method) the API does not serve.
+    pub(crate) fn endpoint_not_found() -> Self {
+        Self::new(404, "API endpoint not found", "ENDPOINT_NOT_FOUND")
+    }
+
+    /// 422: `message` about `field`, in Laravel's validation shape.
+    pub(crate) fn invalid(field: &str, message: &str) -> Self {
         Self {
             status: 422,
-            body: json!({"message": "The given data was invalid.", "errors": {field: [message]}}),
+            body: json!({"error": true, "errors": {field: [message]}}),
         }
     }
+
+    /// 429 for too many requests to `operation`.
+    pub(crate) fn rate_limited(operation: &str) -> Self {
+        let message = format!("You've reached the limit for {operation}. Please try again later.");
+        Self {
+            status: 429,
+            body: json!({"message": message, "code": "RATE_LIMIT_EXCEEDED"}),
+        }
+    }
+
+    /// A 5xx answer: the server, or a gateway in front of it, failed.
+    pub(crate) fn server_error(status: u16) -> Self {
+        let message = if status == 500 {
+            "Server Error"
+        } else {
+            "The upstream server did not answer"
+        };
+        Self::new(status, message, "SERVER_ERROR")
+    }
+}
+
+/// The fields of a process that Tallyfy sends as `null` when unset, rather than leaving
+/// them out (its documented examples show `"archived_at": null` and so on).
+const NULL_WHEN_UNSET: [&str; 3] = ["archived_at", "completed_at", "parent_id"];
+
+/// A process as the API sends it: the fields it has, and `null` for each field of
+/// [`NULL_WHEN_UNSET`] it does not have. Every answer carrying a process goes through
+/// here.
+fn process_json(run: &Run) -> Result<Value, Refusal> {
+    let Ok(Value::Object(mut fields)) = serde_json::to_value(run) else {
+        return Err(Refusal::server_error(500));
+    };
+    for key in NULL_WHEN_UNSET {
+        fields.entry(key).or_insert(Value::Null);
+    }
+    Ok(Value::Object(fields))
+}
+
+/// `{"data": process}`, the answer about one process.
+fn one_process(run: &Run) -> Result<Value, Refusal> {
+    Ok(json!({"data": process_json(run)?}))
 }
 
 /// What a list request asks for.
@@ -116,11 +169,12 @@ impl Store {
 
         let total = runs.len();
         let total_pages = total.div_ceil(per_page).max(1);
-        let data: Vec<&Run> = runs
+        let data = runs
             .into_iter()
             .skip((page - 1).saturating_mul(per_page))
             .take(per_page)
-            .collect();
+            .map(process_json)
+            .collect::<Result<Vec<Value>, Refusal>>()?;
         let link = |p: usize| format!("{base}?page={p}&per_page={per_page}");
         let links = match (page > 1, page < total_pages) {
             (false, false) => json!([]),
@@ -146,16 +200,13 @@ impl Store {
     pub fn get(&self, run_id: &str) -> Result<Value, Refusal> {
         self.runs
             .get(run_id)
-            .map(|run| json!({"data": run}))
-            .ok_or_else(|| Refusal::not_found("Process"))
+            .ok_or_else(Refusal::not_found)
+            .and_then(one_process)
     }
 
     /// `DELETE /runs/{id}`: archive (repeatable).
     pub fn archive(&mut self, run_id: &str, now: &str) -> Result<Value, Refusal> {
-        let run = self
-            .runs
-            .get_mut(run_id)
-            .ok_or_else(|| Refusal::not_found("Process"))?;
+        let run = self.runs.get_mut(run_id).ok_or_else(Refusal::not_found)?;
         if run.archived_at.is_none() {
             let status = run
                 .status
@@ -166,15 +217,12 @@ impl Store {
             run.archived_at = Some(now.to_string());
         }
         run.last_updated = Some(now.to_string());
-        Ok(json!({"data": run}))
+        one_process(run)
     }
 
     /// `PUT /runs/{id}/activate`: restore.
     pub fn activate(&mut self, run_id: &str, now: &str) -> Result<Value, Refusal> {
-        let run = self
-            .runs
-            .get_mut(run_id)
-            .ok_or_else(|| Refusal::not_found("Process"))?;
+        let run = self.runs.get_mut(run_id).ok_or_else(Refusal::not_found)?;
         if run.archived_at.take().is_some() {
             run.status = Some(
                 self.status_before_archive
@@ -183,15 +231,12 @@ impl Store {
             );
         }
         run.last_updated = Some(now.to_string());
-        Ok(json!({"data": run}))
+        one_process(run)
     }
 
     /// `DELETE /runs/{id}/delete`: archived processes only; takes their tasks along.
     pub fn delete_permanently(&mut self, run_id: &str) -> Result<(), Refusal> {
-        let run = self
-            .runs
-            .get(run_id)
-            .ok_or_else(|| Refusal::not_found("Process"))?;
+        let run = self.runs.get(run_id).ok_or_else(Refusal::not_found)?;
         if run.archived_at.is_none() {
             return Err(Refusal::invalid(
                 "run_id",
@@ -210,7 +255,7 @@ impl Store {
         self.tasks
             .get_mut(task_id)
             .filter(|t| t.run_id.is_none())
-            .ok_or_else(|| Refusal::not_found("One-off task"))
+            .ok_or_else(Refusal::not_found)
     }
 
     /// `DELETE /tasks/{id}`: archive a one-off task.
@@ -315,11 +360,60 @@ mod tests {
     }
 
     #[test]
+    fn unset_timestamps_and_parent_are_sent_as_null() {
+        let mut store = store();
+        let id = store
+            .runs
+            .values()
+            .find(|r| r.archived_at.is_none() && r.completed_at.is_none())
+            .map(|r| r.id.clone())
+            .unwrap();
+        let got = store.get(&id).unwrap();
+        let all = ListQuery {
+            per_page: Some("100".into()),
+            ..ListQuery::default()
+        };
+        let page = store.list(&all, "").unwrap();
+        let listed = page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == *id)
+            .cloned()
+            .unwrap();
+        let archived = store.archive(&id, "2026-01-01T00:00:00Z").unwrap();
+        let activated = store.activate(&id, "2026-01-02T00:00:00Z").unwrap();
+        for key in NULL_WHEN_UNSET {
+            assert_eq!(got["data"].get(key), Some(&Value::Null), "{key}");
+            assert_eq!(activated["data"].get(key), Some(&Value::Null), "{key}");
+            assert_eq!(listed.get(key), Some(&Value::Null), "{key}");
+        }
+        assert_eq!(archived["data"]["archived_at"], "2026-01-01T00:00:00Z");
+        assert_eq!(archived["data"]["completed_at"], Value::Null);
+        assert!(got["data"]["owner_id"].is_u64(), "user IDs are integers");
+    }
+
+    #[test]
     fn permanent_delete_needs_an_archived_process_and_takes_its_tasks() {
         let mut store = store();
         let active = first(&store, false);
-        assert_eq!(store.delete_permanently(&active).unwrap_err().status, 422);
-        assert_eq!(store.delete_permanently("nope").unwrap_err().status, 404);
+        assert_eq!(
+            store.delete_permanently(&active).unwrap_err(),
+            Refusal {
+                status: 422,
+                body: json!({"error": true, "errors": {"run_id": [
+                    "The process must be archived before it can be deleted permanently."
+                ]}}),
+            }
+        );
+        assert_eq!(
+            store.delete_permanently("nope").unwrap_err(),
+            Refusal::not_found()
+        );
+        assert_eq!(
+            Refusal::not_found().body,
+            json!({"error": true, "message": "Resource not found", "code": "RESOURCE_NOT_FOUND"})
+        );
         let archived = first(&store, true);
         let tasks_before = store
             .tasks
@@ -389,7 +483,10 @@ mod tests {
             .map(|r| r["name"].as_str().unwrap())
             .collect();
         assert!(names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
-        assert_eq!(store.list(&page("0"), "").unwrap_err().status, 422);
+        assert_eq!(
+            store.list(&page("0"), "").unwrap_err().body,
+            json!({"error": true, "errors": {"page": ["The page must be a positive integer."]}})
+        );
     }
 
     #[test]

@@ -64,24 +64,32 @@
 //!
 //! # Retries
 //! On by default ([`RetryPolicy::default`]: 3 retries, backoff 0.5 s doubling to 8 s with
-//! jitter, `Retry-After` honoured up to 60 s). Idempotent operations are GET, PUT, and
-//! DELETE unless the spec marks it irreversible (`x-tallyfy-irreversible`: the permanent
-//! deletes and the tag delete).
+//! jitter, `Retry-After` honoured up to 60 s). Idempotent operations are GET, HEAD, PUT,
+//! OPTIONS and every DELETE, irreversible or not; POST (and PATCH) create, and are not.
 //!
-//! | outcome of an attempt | idempotent operation | irreversible delete | wait |
+//! | outcome of an attempt | idempotent operation | POST | wait |
 //! |---|---|---|---|
 //! | 429 | retried | retried | `Retry-After` (seconds or HTTP-date); past the cap: returned at once as `rate_limited`; missing or garbage: backoff |
-//! | 502, 503, 504 | retried | retried | backoff |
 //! | `not_delivered` | retried | retried | backoff |
-//! | 500 | retried | **not** retried | backoff |
+//! | 500, 502, 503, 504 | retried | **not** retried | backoff |
 //! | `timeout`, `interrupted` | retried | **not** retried | backoff |
 //! | any other status | not retried | not retried | |
 //!
-//! An irreversible delete whose retry answers 404 after an earlier attempt may have been
-//! applied (a 5xx) ends as `already_gone`, never as a plain `not_found` nor a silent
-//! success. When the budget runs out the last error is returned, with
-//! [`Error::attempts`]. Every retry is a `tracing` event (operation, attempt, wait,
-//! reason) inside the request's span; dropping the future stops the wait.
+//! **Why a permanent delete is resent.** A delete names one resource by its ID. Sent
+//! again after a 5xx, a timeout or a broken connection, it cannot delete anything else:
+//! either the first attempt landed, and the retry finds nothing (404), or it did not, and
+//! the retry deletes it. An irreversible delete whose retry answers 404 after an earlier
+//! attempt may have been applied ends as `already_gone`, never as a plain `not_found` nor
+//! a silent success; a 404 after a 429 or `not_delivered` (never applied) stays
+//! `not_found`. A POST creates: sent again after it may have been applied, it may create
+//! twice, so it is resent only when the request provably never reached the server or was
+//! refused with 429; otherwise the error says it may have been applied and is returned.
+//! Irreversible operations still need the user's confirmation in the command line: that
+//! is about intent, not retries.
+//!
+//! When the budget runs out the last error is returned, with [`Error::attempts`]. Every
+//! retry is a `tracing` event (operation, attempt, wait, reason) inside the request's
+//! span; dropping the future stops the wait.
 //!
 //! # Rate limits
 //! Every request of a client, and of its clones, passes one gate. A 429 whose

@@ -7,7 +7,8 @@
 //!   gate: one 429 slows every worker for its `Retry-After`.
 //! - **Outcomes**: exactly one per ID: [`PurgeOutcome`]. As a stream ([`Purge::run`]) for
 //!   progress, or as counts ([`Purge::summary`]).
-//! - **Journal** (JSON lines, flushed per line): `{"id":…,"event":"started"}` before a
+//! - **Journal** (JSON lines, each written whole before the purge goes on; see
+//!   [durability](Purge::journal)): `{"id":…,"event":"started"}` before a
 //!   delete is sent, `{"id":…,"outcome":…}` after. Rerun with the same journal, a purge
 //!   skips the IDs that have an outcome (other than `failed`), deletes again those that
 //!   were started without one (a 404 then means the earlier run deleted it), and its
@@ -231,6 +232,15 @@ impl Purge {
     }
 
     /// Records every outcome in `path` (JSON lines) and resumes from it.
+    ///
+    /// **Durability.** Each entry is handed to the operating system whole, in one write,
+    /// before the purge goes on (`started` before its delete is sent, the outcome after),
+    /// so a killed process (SIGKILL, a crash) loses nothing it wrote. It is synced to
+    /// disk when the purge ends, not per entry: an operating system crash may lose the
+    /// last entries, which is safe (a process whose delete landed is no longer listed; one
+    /// whose `started` was lost before its delete is still archived and is deleted by
+    /// the rerun). A last line cut off by a crash is removed when the journal is opened
+    /// again; in normal operation it holds no blank or unreadable line.
     pub fn journal(mut self, path: impl Into<PathBuf>) -> Self {
         self.journal = Some(path.into());
         self
@@ -396,22 +406,23 @@ struct Earlier {
     counts: PurgeSummary,
 }
 
-/// The append-only journal.
+/// The append-only journal; see [`Purge::journal`] for what it promises.
 struct Journal {
     file: Mutex<File>,
 }
 
 impl Journal {
     fn open(path: PathBuf) -> Result<(Self, Earlier), PurgeError> {
-        let earlier = Self::read(&path).map_err(PurgeError::Journal)?;
-        // Appending after a torn last line would glue two records: start on a new line.
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(&path)
             .map_err(PurgeError::Journal)?;
-        if file.metadata().map_err(PurgeError::Journal)?.len() > 0 {
-            file.write_all(b"\n").map_err(PurgeError::Journal)?;
+        let (earlier, complete) = Self::read(&file).map_err(PurgeError::Journal)?;
+        // A torn last line: cut it, so that the next entry starts a line of its own.
+        if file.metadata().map_err(PurgeError::Journal)?.len() > complete {
+            file.set_len(complete).map_err(PurgeError::Journal)?;
         }
         Ok((
             Self {
@@ -421,17 +432,21 @@ impl Journal {
         ))
     }
 
-    /// Reads a journal; a missing file is an empty journal, a torn last line is ignored.
-    fn read(path: &PathBuf) -> std::io::Result<Earlier> {
-        let file = match File::open(path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Earlier::default()),
-            Err(e) => return Err(e),
-        };
+    /// Reads a journal, and how many of its bytes are whole lines: a torn last line is
+    /// left out of both.
+    fn read(file: &File) -> std::io::Result<(Earlier, u64)> {
         let mut started = Vec::new();
         let mut outcomes = std::collections::HashMap::new();
-        for line in BufReader::new(file).lines() {
-            let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line?) else {
+        let mut reader = BufReader::new(file);
+        let (mut line, mut complete) = (Vec::new(), 0u64);
+        loop {
+            line.clear();
+            let read = reader.read_until(b'\n', &mut line)?;
+            if read == 0 || line.last() != Some(&b'\n') {
+                break;
+            }
+            complete += read as u64;
+            let Ok(entry) = serde_json::from_slice::<serde_json::Value>(&line) else {
                 continue;
             };
             let Some(id) = entry["id"].as_str() else {
@@ -459,13 +474,21 @@ impl Journal {
             .filter(|id| !finished.contains(id))
             .collect();
         earlier.unfinished.extend(interrupted);
-        Ok(earlier)
+        Ok((earlier, complete))
     }
 
-    fn write(&self, line: serde_json::Value) -> Result<(), PurgeError> {
+    /// Appends one entry, whole, in one write.
+    fn write(&self, entry: serde_json::Value) -> Result<(), PurgeError> {
+        let mut line = entry.to_string().into_bytes();
+        line.push(b'\n');
         let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
-        writeln!(file, "{line}")
-            .and_then(|()| file.flush())
-            .map_err(PurgeError::Journal)
+        file.write_all(&line).map_err(PurgeError::Journal)
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        let file = self.file.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let _ = file.sync_data();
     }
 }

@@ -6,7 +6,6 @@ use std::hash::{BuildHasher, RandomState};
 use std::time::{Duration, SystemTime};
 
 use http::StatusCode;
-use tallyfy_api::Operation;
 
 /// How often and how patiently to retry. On by default with a small budget.
 ///
@@ -90,8 +89,9 @@ impl RetryPolicy {
         self.max_retry_after
     }
 
-    /// Whether to send again after `outcome` of attempt number `attempt` (1-based).
-    pub(crate) fn decide(&self, op: &Operation, outcome: &Outcome, attempt: u32) -> Verdict {
+    /// Whether to send again after `outcome` of attempt number `attempt` (1-based), for
+    /// an operation that is `idempotent` (see [`Operation::is_idempotent`](tallyfy_api::Operation::is_idempotent)) or not.
+    pub(crate) fn decide(&self, idempotent: bool, outcome: &Outcome, attempt: u32) -> Verdict {
         if attempt > self.max_retries {
             return Verdict::Stop;
         }
@@ -101,26 +101,27 @@ impl RetryPolicy {
             reason,
         };
         match *outcome {
+            // Refused or never delivered: not applied, whatever the operation.
             Outcome::Answered {
-                status,
+                status: StatusCode::TOO_MANY_REQUESTS,
                 retry_after,
-            } => match status.as_u16() {
-                429 => match retry_after {
-                    Some(wait) if wait > self.max_retry_after => Verdict::Stop,
-                    Some(wait) => Verdict::Retry {
-                        wait,
-                        reason: "rate_limited",
-                    },
-                    None => retry("rate_limited"),
+            } => match retry_after {
+                Some(wait) if wait > self.max_retry_after => Verdict::Stop,
+                Some(wait) => Verdict::Retry {
+                    wait,
+                    reason: "rate_limited",
                 },
-                502..=504 => retry("server_error"),
-                500 if op.is_idempotent() => retry("server_error"),
-                _ => Verdict::Stop,
+                None => retry("rate_limited"),
             },
             Outcome::Failed(Failure::NotDelivered) => retry("not_delivered"),
-            Outcome::Failed(Failure::Timeout) if op.is_idempotent() => retry("timeout"),
-            Outcome::Failed(Failure::Interrupted) if op.is_idempotent() => retry("interrupted"),
-            Outcome::Failed(_) => Verdict::Stop,
+            // May have been applied: sent again only where that changes nothing.
+            Outcome::Answered { status, .. } if idempotent => match status.as_u16() {
+                500 | 502..=504 => retry("server_error"),
+                _ => Verdict::Stop,
+            },
+            Outcome::Failed(Failure::Timeout) if idempotent => retry("timeout"),
+            Outcome::Failed(Failure::Interrupted) if idempotent => retry("interrupted"),
+            Outcome::Answered { .. } | Outcome::Failed(_) => Verdict::Stop,
         }
     }
 
@@ -214,10 +215,6 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
 mod tests {
     use super::*;
 
-    fn op(id: &str) -> &'static Operation {
-        Operation::find(id).unwrap()
-    }
-
     fn answered(status: u16, retry_after: Option<u64>) -> Outcome {
         Outcome::Answered {
             status: StatusCode::from_u16(status).unwrap(),
@@ -229,64 +226,60 @@ mod tests {
         RetryPolicy::default().with_jitter(false)
     }
 
-    /// The retry table of the crate docs, row by row: (outcome, retried on a GET, on an
-    /// archive DELETE, on a PUT, on a permanent DELETE).
+    /// The retry table of the crate docs, row by row: (outcome, retried on an idempotent
+    /// operation (GET, PUT, any DELETE), retried on one that creates (POST)).
     #[test]
     fn the_retry_table() {
-        let rows: &[(Outcome, [bool; 4])] = &[
-            (answered(429, Some(1)), [true, true, true, true]),
-            (answered(429, None), [true, true, true, true]),
-            (answered(502, None), [true, true, true, true]),
-            (answered(503, None), [true, true, true, true]),
-            (answered(504, None), [true, true, true, true]),
-            (
-                Outcome::Failed(Failure::NotDelivered),
-                [true, true, true, true],
-            ),
-            (answered(500, None), [true, true, true, false]),
-            (Outcome::Failed(Failure::Timeout), [true, true, true, false]),
-            (
-                Outcome::Failed(Failure::Interrupted),
-                [true, true, true, false],
-            ),
-            (answered(501, None), [false; 4]),
-            (answered(400, None), [false; 4]),
-            (answered(401, None), [false; 4]),
-            (answered(403, None), [false; 4]),
-            (answered(404, None), [false; 4]),
-            (answered(422, None), [false; 4]),
-        ];
-        let ops = [
-            "get_process",
-            "archive_process",
-            "activate_process",
-            "permanently_delete_process",
+        let rows: &[(Outcome, [bool; 2])] = &[
+            (answered(429, Some(1)), [true, true]),
+            (answered(429, None), [true, true]),
+            (Outcome::Failed(Failure::NotDelivered), [true, true]),
+            (answered(500, None), [true, false]),
+            (answered(502, None), [true, false]),
+            (answered(503, None), [true, false]),
+            (answered(504, None), [true, false]),
+            (Outcome::Failed(Failure::Timeout), [true, false]),
+            (Outcome::Failed(Failure::Interrupted), [true, false]),
+            (answered(501, None), [false; 2]),
+            (answered(400, None), [false; 2]),
+            (answered(401, None), [false; 2]),
+            (answered(403, None), [false; 2]),
+            (answered(404, None), [false; 2]),
+            (answered(422, None), [false; 2]),
         ];
         for (outcome, expected) in rows {
-            for (id, retried) in ops.iter().zip(expected) {
-                let verdict = policy().decide(op(id), outcome, 1);
+            for (idempotent, retried) in [true, false].into_iter().zip(expected) {
+                let verdict = policy().decide(idempotent, outcome, 1);
                 assert_eq!(
                     matches!(verdict, Verdict::Retry { .. }),
                     *retried,
-                    "{outcome:?} on {id}"
+                    "{outcome:?}, idempotent: {idempotent}"
                 );
             }
+        }
+        // Every operation of the spec: every delete is idempotent, irreversible or not.
+        for op in tallyfy_api::OPERATIONS {
+            assert_eq!(
+                op.is_idempotent(),
+                op.method != "POST" && op.method != "PATCH",
+                "{}",
+                op.id
+            );
         }
     }
 
     #[test]
     fn retry_after_is_honoured_up_to_the_cap() {
         let p = policy().with_max_retry_after(Duration::from_secs(30));
-        let delete = op("permanently_delete_process");
         assert_eq!(
-            p.decide(delete, &answered(429, Some(30)), 1),
+            p.decide(false, &answered(429, Some(30)), 1),
             Verdict::Retry {
                 wait: Duration::from_secs(30),
                 reason: "rate_limited"
             }
         );
         assert_eq!(
-            p.decide(delete, &answered(429, Some(86_400)), 1),
+            p.decide(true, &answered(429, Some(86_400)), 1),
             Verdict::Stop
         );
     }
@@ -295,12 +288,10 @@ mod tests {
     fn backoff_doubles_to_the_cap_and_the_budget_ends() {
         let p = policy().with_max_retries(6);
         let waits: Vec<_> = (1..=7)
-            .map(
-                |n| match p.decide(op("get_process"), &answered(503, None), n) {
-                    Verdict::Retry { wait, .. } => wait.as_millis(),
-                    Verdict::Stop => 0,
-                },
-            )
+            .map(|n| match p.decide(true, &answered(503, None), n) {
+                Verdict::Retry { wait, .. } => wait.as_millis(),
+                Verdict::Stop => 0,
+            })
             .collect();
         assert_eq!(waits, [500, 1000, 2000, 4000, 8000, 8000, 0]);
     }

@@ -289,7 +289,10 @@ impl Transport {
                 record.last = last;
             });
 
-            match (self.retry.decide(op, &outcome, attempt), spare) {
+            match (
+                self.retry.decide(op.is_idempotent(), &outcome, attempt),
+                spare,
+            ) {
                 (Verdict::Retry { wait, reason }, Some(spare)) => {
                     tracing::info!(
                         operation = op.id,
