@@ -51,6 +51,9 @@ fn main() {
     if "rate_limited".contains(&filter) {
         runtime.block_on(rate_limited());
     }
+    if "faults".contains(&filter) {
+        runtime.block_on(under_faults());
+    }
     if "unthrottled".contains(&filter) {
         runtime.block_on(unthrottled());
     }
@@ -293,6 +296,72 @@ async fn rate_limited() {
         events - deleted.len(),
         fake.requests() - requests_before,
     );
+}
+
+/// A nightly purge under every fault at once: one run must resolve every process.
+async fn under_faults() {
+    const N: usize = 10_000;
+    const R: u32 = 400;
+    println!(
+        "## 6. Purge under faults: {N} archived processes; 10% server errors, 5% resets, 1% stalls, {R} requests/s\n"
+    );
+    println!(
+        "The client as `tallyfy processes purge --timeout 2 --max-retries 5 --concurrency C` sets it up.\n"
+    );
+    println!(
+        "| concurrency | archived | floor N/R | wall time | wall / floor | deleted | already gone | failed | left archived | requests sent | requests per process |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for concurrency in [16, 64] {
+        let faults = Faults {
+            rate_limit: Some(R),
+            server_errors: 0.1,
+            resets: 0.05,
+            stalls: 0.01,
+            seed: 15,
+            ..Faults::default()
+        };
+        let fake = FakeServer::builder()
+            .processes(N * 5 / 2)
+            .seed(42)
+            .faults(faults)
+            .start()
+            .await
+            .unwrap();
+        let n = fake.archived_process_ids().len();
+        let client = Client::builder(fake.admin_token())
+            .base_url(fake.base_url())
+            .timeout(Duration::from_secs(2))
+            .retry(tallyfy::RetryPolicy::default().with_max_retries(5))
+            .build()
+            .unwrap();
+        let requests_before = fake.requests();
+        let started = Instant::now();
+        let events: Vec<_> = client
+            .purge_archived_before(
+                fake.org_id(),
+                SystemTime::now() + Duration::from_secs(86_400),
+            )
+            .concurrency(concurrency)
+            .run()
+            .try_collect()
+            .await
+            .unwrap();
+        let elapsed = started.elapsed().as_secs_f64();
+        let count = |name: &str| events.iter().filter(|e| e.outcome.name() == name).count();
+        let requests = fake.requests() - requests_before;
+        let floor = n as f64 / f64::from(R);
+        println!(
+            "| {concurrency} | {n} | {floor:.1} s | {elapsed:.1} s | {:.3} | {} | {} | {} | {} | {requests} | {:.2} |",
+            elapsed / floor,
+            count("deleted"),
+            count("already_gone"),
+            count("failed"),
+            fake.archived_process_ids().len(),
+            requests as f64 / n as f64,
+        );
+    }
+    println!();
 }
 
 async fn unthrottled() {
