@@ -45,6 +45,7 @@ pub fn run(mode: Mode) -> Result<()> {
     let mut client_file: syn::File =
         syn::parse2(client).context("progenitor produced code that does not parse")?;
     omit_api_version(&mut client_file);
+    default_with_kept_fields(&mut client_file);
     let operations = operations_table(&spec, &client_file)?;
     let mock = generate_mock(&spec)?;
 
@@ -177,6 +178,58 @@ fn omit_api_version(file: &mut syn::File) {
         }
     }
     Omit::default().visit_file_mut(file);
+}
+
+/// typify derives `Default` for a struct whose fields all have defaults, but not once it
+/// carries the flattened map of unnamed fields ([`spec::keep_unnamed_fields`]), although
+/// an empty map is a fine default. This derives it again, so that `..Default::default()`
+/// builds bodies as before.
+fn default_with_kept_fields(file: &mut syn::File) {
+    struct Derive;
+    impl VisitMut for Derive {
+        fn visit_item_struct_mut(&mut self, item: &mut syn::ItemStruct) {
+            let syn::Fields::Named(fields) = &item.fields else {
+                return;
+            };
+            let kept = fields.named.iter().any(is_kept_fields);
+            let all_default = fields.named.iter().all(|f| {
+                is_kept_fields(f)
+                    || f.ty
+                        .to_token_stream()
+                        .to_string()
+                        .starts_with(":: std :: option :: Option")
+                    || f.attrs
+                        .iter()
+                        .any(|a| a.path().is_ident("serde") && mentions_tokens(a, "default"))
+            });
+            if !(kept && all_default) {
+                return;
+            }
+            for attr in &mut item.attrs {
+                if attr.path().is_ident("derive")
+                    && !mentions_tokens(attr, "Default")
+                    && let syn::Meta::List(list) = &mut attr.meta
+                {
+                    list.tokens.extend(quote!(, Default));
+                }
+            }
+        }
+    }
+    Derive.visit_file_mut(file);
+}
+
+/// Whether `field` is the flattened map of unnamed fields.
+fn is_kept_fields(field: &syn::Field) -> bool {
+    field.ident.as_ref().is_some_and(|i| i == "extra")
+        && field
+            .attrs
+            .iter()
+            .any(|a| a.path().is_ident("serde") && mentions_tokens(a, "flatten"))
+}
+
+/// Whether an attribute's tokens, as text, contain `word`.
+fn mentions_tokens(attr: &syn::Attribute, word: &str) -> bool {
+    attr.to_token_stream().to_string().contains(word)
 }
 
 /// Whether `stmt`'s tokens, as text, contain `tokens`.
@@ -449,8 +502,14 @@ paths:
 "#,
         );
         spec::keep_unnamed_fields(&mut spec);
-        let code =
-            render(&syn::parse2(generate_client(&spec).expect("generates")).expect("parses"));
+        let mut file: syn::File =
+            syn::parse2(generate_client(&spec).expect("generates")).expect("parses");
+        default_with_kept_fields(&mut file);
+        let code = render(&file);
+        assert!(
+            code.contains("PartialEq, Default)]\n    pub struct GetThingResponseOpen {"),
+            "an object of optional fields and kept ones has a default: {code}"
+        );
         let structs: Vec<&str> = code.split("pub struct ").skip(1).collect();
         let body_of = |name: &str| {
             structs

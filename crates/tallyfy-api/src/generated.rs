@@ -11,7 +11,7 @@ pub mod types {
     /**Every error body Tallyfy sends: all fields are optional, and `error` may be a
 boolean, a string (OAuth) or an object (the newer structured form).
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct ErrorBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<::std::string::String>,
@@ -55,7 +55,7 @@ boolean, a string (OAuth) or an object (the newer structured form).
         }
     }
     ///The structured form of `error`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct ErrorDetail {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<::std::string::String>,
@@ -72,7 +72,7 @@ boolean, a string (OAuth) or an object (the newer structured form).
         }
     }
     ///Metadata of a list response.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct Meta {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pagination: ::std::option::Option<Pagination>,
@@ -85,7 +85,7 @@ boolean, a string (OAuth) or an object (the newer structured form).
         }
     }
     ///URLs of the neighbouring pages, when there are any.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct PageLinks {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next: ::std::option::Option<::std::string::String>,
@@ -100,7 +100,7 @@ boolean, a string (OAuth) or an object (the newer structured form).
         }
     }
     ///Where a page stands in the whole list.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct Pagination {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: ::std::option::Option<u64>,
@@ -160,7 +160,7 @@ or `{}`) or a bare percentage (`75`); both appear in Tallyfy's examples.
         }
     }
     ///Task progress of a process, counted.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct ProgressCounts {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub complete: ::std::option::Option<i64>,

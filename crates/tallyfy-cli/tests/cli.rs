@@ -395,6 +395,15 @@ async fn a_purge_killed_midway_resumes_from_its_journal() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
+    // What a SIGKILL leaves: whole lines only (each entry is one write).
+    let killed = std::fs::read_to_string(&journal).unwrap();
+    assert!(killed.ends_with('\n'), "a torn last line");
+    for line in killed.lines() {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "{line:?}"
+        );
+    }
     let left = fake.archived_process_ids().len();
     assert!(
         left > 0 && left < archived.len(),
@@ -419,9 +428,7 @@ async fn a_purge_killed_midway_resumes_from_its_journal() {
     // One final outcome per process across both runs.
     let mut seen = std::collections::BTreeMap::<String, usize>::new();
     for line in std::fs::read_to_string(&journal).unwrap().lines() {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
+        let v: serde_json::Value = serde_json::from_str(line).expect("no blank or torn line");
         if let (Some(id), Some(_)) = (v["id"].as_str(), v["outcome"].as_str()) {
             *seen.entry(id.to_string()).or_default() += 1;
         }
