@@ -215,7 +215,7 @@ fn check_error(
     check(
         "kind",
         format!("{:?}", e.kind.as_deref()),
-        format!("{:?}", Some(error.kind())),
+        format!("{:?}", Some(error.kind().as_str())),
     );
     check(
         "error.attempts()",

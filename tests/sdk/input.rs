@@ -29,7 +29,10 @@ async fn blank_ids_are_refused_without_a_request() {
     for id in ["", " ", "\t\n"] {
         let error = refused(&client, id).await;
         assert!(error.is_invalid_input(), "{id:?}: {error}");
-        assert!(error.to_string().contains("`run_id` is empty"), "{error}");
+        assert!(
+            error.explanation().contains("`run_id` is empty"),
+            "{error:?}"
+        );
         assert_eq!(error.attempts(), 0);
         let error = client
             .archive_task()
@@ -38,7 +41,10 @@ async fn blank_ids_are_refused_without_a_request() {
             .execute()
             .await
             .unwrap_err();
-        assert!(error.to_string().contains("`org_id` is empty"), "{error}");
+        assert!(
+            error.explanation().contains("`org_id` is empty"),
+            "{error:?}"
+        );
     }
     let error = client.delete_tag().org_id(ORG).execute().await.unwrap_err();
     assert!(error.is_invalid_input(), "a missing ID: {error}");
@@ -98,7 +104,7 @@ fn bad_configuration_is_a_clear_error() {
     for (builder, needle) in cases {
         let error = builder.retry(RetryPolicy::none()).build().unwrap_err();
         assert!(error.is_invalid_input());
-        assert!(error.to_string().contains(needle), "{error}");
+        assert!(error.explanation().contains(needle), "{error:?}");
         assert!(!format!("{error:?}").contains("token-with-newline"));
     }
 }

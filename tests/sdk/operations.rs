@@ -84,7 +84,12 @@ async fn every_operation_answers_every_documented_status() {
                     assert_success(op.id, result);
                 } else {
                     let error = result.expect_err("an error status");
-                    assert_eq!(error.kind(), kind_of(status), "{} {status}: {error}", op.id);
+                    assert_eq!(
+                        error.kind().as_str(),
+                        kind_of(status),
+                        "{} {status}: {error}",
+                        op.id
+                    );
                     assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
                     assert_eq!(error.request_id(), Some(request_id.as_str()));
                     assert_eq!(error.operation(), Some(op.id));
@@ -126,7 +131,12 @@ async fn the_status_decides_the_kind_whatever_the_body() {
                 let mock = mock_answer(&server, op, status, &[], body).await;
                 let error = call(&client, op.id).await.expect_err("an error status");
                 mock.delete_async().await;
-                assert_eq!(error.kind(), kind_of(status), "{} {status} {body:?}", op.id);
+                assert_eq!(
+                    error.kind().as_str(),
+                    kind_of(status),
+                    "{} {status} {body:?}",
+                    op.id
+                );
                 assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
                 assert_eq!(error.body(), (!body.is_empty()).then_some(body));
                 assert_eq!(error.message(), None);
@@ -142,7 +152,10 @@ async fn the_permanent_delete_422_says_to_archive_first() {
     mock_answer(&server, op, 422, &[], &error_body(422).to_string()).await;
     let error = call(&client(&server), op.id).await.unwrap_err();
     assert!(error.is_unprocessable());
-    assert!(error.to_string().contains("not archived yet"), "{error}");
+    assert!(
+        error.explanation().contains("not archived yet"),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -184,9 +197,9 @@ async fn pagination_links_and_progress_take_every_documented_shape() {
             "meta": {"pagination": {"total": 1, "count": 1, "per_page": 10, "current_page": 1, "total_pages": 1, "links": links}}
         });
         let mock = mock_answer(&server, op, 200, &[], &body.to_string()).await;
-        let page = client.list_processes().org_id(ORG).send().await;
+        let page = tallyfy::Execute::execute(client.list_processes().org_id(ORG)).await;
         mock.delete_async().await;
-        let page = page.expect("decodes").into_inner();
+        let page = page.expect("decodes");
         assert_eq!(page.data[0].id, RUN);
         assert_eq!(
             serde_json::to_value(&page.data[0].progress).unwrap(),
@@ -233,7 +246,8 @@ async fn list_filters_are_sent_as_query_parameters() {
 }
 
 #[tokio::test]
-async fn send_keeps_the_answers_status_and_headers() {
+async fn successes_keep_their_status_request_id_and_body() {
+    use tallyfy::Execute;
     let server = MockServer::start_async().await;
     let client = client(&server);
     let delete = OPERATIONS
@@ -248,12 +262,13 @@ async fn send_keeps_the_answers_status_and_headers() {
         .permanently_delete_process()
         .org_id(ORG)
         .run_id(RUN)
-        .send()
+        .execute_with_answer()
         .await
         .expect("deleted");
     mock.delete_async().await;
     assert_eq!(deleted.status(), 200);
-    assert_eq!(deleted.headers()["x-request-id"], "req-7");
+    assert_eq!(deleted.request_id(), Some("req-7"));
+    assert!(deleted.body().is_empty());
 
     let body = json!({"data": run(false)}).to_string();
     let mock = mock_answer(&server, get, 200, &request_id, &body).await;
@@ -261,10 +276,11 @@ async fn send_keeps_the_answers_status_and_headers() {
         .get_process()
         .org_id(ORG)
         .run_id(RUN)
-        .send()
+        .execute_with_answer()
         .await
         .expect("fetched");
     mock.delete_async().await;
-    assert_eq!(fetched.headers()["x-request-id"], "req-7");
-    assert_eq!(fetched.into_inner().data.id, RUN);
+    assert_eq!(fetched.request_id(), Some("req-7"));
+    assert_eq!(fetched.body(), body.as_bytes());
+    assert_eq!(fetched.into_value().data.id, RUN);
 }

@@ -6,6 +6,7 @@
 //!   statuses) and a `Call` impl for every builder, which the handwritten crate uses to
 //!   give every operation the same typed errors;
 //!
+//! `crates/tallyfy/src/operations.rs`: every operation as a method of `tallyfy::Client`;
 //! and `crates/tallyfy-api-mock/src/generated.rs`: a typed httpmock extension.
 
 use std::panic::{self, AssertUnwindSafe};
@@ -16,9 +17,8 @@ use openapiv3::{OpenAPI, StatusCode};
 use proc_macro2::TokenStream;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use quote::{ToTokens, format_ident, quote};
-use syn::visit_mut::{self, VisitMut};
 
-use crate::spec;
+use crate::{rewrite, spec};
 
 /// Whether to write the outputs or compare them with what is committed.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -44,19 +44,25 @@ pub fn run(mode: Mode) -> Result<()> {
     let client = generate_client(&spec)?;
     let mut client_file: syn::File =
         syn::parse2(client).context("progenitor produced code that does not parse")?;
-    omit_api_version(&mut client_file);
-    default_with_kept_fields(&mut client_file);
+    rewrite::omit_api_version(&mut client_file);
+    rewrite::default_with_kept_fields(&mut client_file);
     let operations = operations_table(&spec, &client_file)?;
+    rewrite::split_send(&mut client_file);
+    let methods = forwarders(&client_file);
     let mock = generate_mock(&spec)?;
 
     let outputs = [
         Output {
             path: "crates/tallyfy-api/src/generated.rs",
-            code: render(&client_file),
+            code: rewrite::examples_execute(&render(&client_file)),
         },
         Output {
             path: "crates/tallyfy-api/src/operations.rs",
             code: render(&syn::parse2(operations)?),
+        },
+        Output {
+            path: "crates/tallyfy/src/operations.rs",
+            code: rewrite::examples_execute(&render(&syn::parse2(methods)?)),
         },
         Output {
             path: "crates/tallyfy-api-mock/src/generated.rs",
@@ -112,7 +118,7 @@ fn settings() -> GenerationSettings {
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
-        .with_inner_type(quote!(crate::Hooks))
+        .with_inner_type(quote!(crate::Extension))
         .with_hooks(HooksMode::Expected)
         .with_derive("PartialEq")
         // Deterministic order for the maps of fields a schema does not name.
@@ -134,107 +140,6 @@ fn generate_client(spec: &OpenAPI) -> Result<TokenStream> {
         Err(panic) => Err(blame_operation(spec)
             .unwrap_or_else(|| anyhow!("progenitor failed on the spec as a whole: {panic}"))),
     }
-}
-
-/// progenitor adds an `api-version` header to every request. Tallyfy documents no such
-/// header, so the generated client leaves it out, and with it a header map left empty.
-fn omit_api_version(file: &mut syn::File) {
-    #[derive(Default)]
-    struct Omit {
-        /// Inside a block whose empty header map was dropped.
-        map_dropped: bool,
-    }
-    impl VisitMut for Omit {
-        fn visit_block_mut(&mut self, block: &mut syn::Block) {
-            block
-                .stmts
-                .retain(|stmt| !mentions(stmt, "HeaderName :: from_static (\"api-version\")"));
-            let before = block.stmts.len();
-            if !block
-                .stmts
-                .iter()
-                .any(|stmt| mentions(stmt, "header_map . append"))
-            {
-                block
-                    .stmts
-                    .retain(|stmt| !mentions(stmt, "let mut header_map"));
-            }
-            let outer = self.map_dropped;
-            self.map_dropped |= block.stmts.len() < before;
-            visit_mut::visit_block_mut(self, block);
-            self.map_dropped = outer;
-        }
-
-        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-            // `builder.headers(header_map)` once the map is gone: `builder`.
-            if let syn::Expr::MethodCall(call) = expr
-                && self.map_dropped
-                && call.method == "headers"
-                && call.args.to_token_stream().to_string() == "header_map"
-            {
-                *expr = (*call.receiver).clone();
-            }
-            visit_mut::visit_expr_mut(self, expr);
-        }
-    }
-    Omit::default().visit_file_mut(file);
-}
-
-/// typify derives `Default` for a struct whose fields all have defaults, but not once it
-/// carries the flattened map of unnamed fields ([`spec::keep_unnamed_fields`]), although
-/// an empty map is a fine default. This derives it again, so that `..Default::default()`
-/// builds bodies as before.
-fn default_with_kept_fields(file: &mut syn::File) {
-    struct Derive;
-    impl VisitMut for Derive {
-        fn visit_item_struct_mut(&mut self, item: &mut syn::ItemStruct) {
-            let syn::Fields::Named(fields) = &item.fields else {
-                return;
-            };
-            let kept = fields.named.iter().any(is_kept_fields);
-            let all_default = fields.named.iter().all(|f| {
-                is_kept_fields(f)
-                    || f.ty
-                        .to_token_stream()
-                        .to_string()
-                        .starts_with(":: std :: option :: Option")
-                    || f.attrs
-                        .iter()
-                        .any(|a| a.path().is_ident("serde") && mentions_tokens(a, "default"))
-            });
-            if !(kept && all_default) {
-                return;
-            }
-            for attr in &mut item.attrs {
-                if attr.path().is_ident("derive")
-                    && !mentions_tokens(attr, "Default")
-                    && let syn::Meta::List(list) = &mut attr.meta
-                {
-                    list.tokens.extend(quote!(, Default));
-                }
-            }
-        }
-    }
-    Derive.visit_file_mut(file);
-}
-
-/// Whether `field` is the flattened map of unnamed fields.
-fn is_kept_fields(field: &syn::Field) -> bool {
-    field.ident.as_ref().is_some_and(|i| i == "extra")
-        && field
-            .attrs
-            .iter()
-            .any(|a| a.path().is_ident("serde") && mentions_tokens(a, "flatten"))
-}
-
-/// Whether an attribute's tokens, as text, contain `word`.
-fn mentions_tokens(attr: &syn::Attribute, word: &str) -> bool {
-    attr.to_token_stream().to_string().contains(word)
-}
-
-/// Whether `stmt`'s tokens, as text, contain `tokens`.
-fn mentions(stmt: &syn::Stmt, tokens: &str) -> bool {
-    stmt.to_token_stream().to_string().contains(tokens)
 }
 
 /// progenitor's typed httpmock extension for the same spec.
@@ -334,27 +239,72 @@ fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
             }
         });
 
+        let decode = if returns_body {
+            quote!(crate::decode(body))
+        } else {
+            quote!(Ok(()))
+        };
         calls.push(quote! {
             impl Call for builder::#builder<'_> {
                 type Output = #output;
-                type ErrorBody = #error;
                 const OPERATION: &'static Operation = &OPERATIONS[#index];
-                fn send(
-                    self,
-                ) -> impl Future<Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>> + Send {
-                    builder::#builder::send(self)
+                fn build(self) -> Result<(Extension, reqwest::Request), String> {
+                    let (client, request) = builder::#builder::build(self).map_err(|e| e.to_string())?;
+                    Ok((client.inner.clone(), request))
+                }
+                #[allow(unused_variables)]
+                fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+                    #decode
                 }
             }
         });
     }
     Ok(quote! {
-        use crate::{Call, Error, Operation, ResponseValue, builder, types};
+        use crate::{Call, DecodeError, Extension, Operation, builder, types};
 
         /// Every operation of the spec, in spec order.
         pub static OPERATIONS: &[Operation] = &[#(#entries),*];
 
         #(#calls)*
     })
+}
+
+/// The operations as methods of the `tallyfy` crate's `Client`, each handing out the
+/// generated builder with the generated method's docs: that client has no `Deref` to the
+/// generated one, so that nothing but `.execute()` can send.
+fn forwarders(client: &syn::File) -> TokenStream {
+    let methods = client.items.iter().filter_map(|item| match item {
+        syn::Item::Impl(imp) if imp.trait_.is_none() && is_named(&imp.self_ty, "Client") => {
+            Some(imp.items.iter())
+        }
+        _ => None,
+    });
+    let forwarders = methods.flatten().filter_map(|item| {
+        let syn::ImplItem::Fn(f) = item else {
+            return None;
+        };
+        let returns_builder = matches!(&f.sig.output, syn::ReturnType::Type(_, ty)
+            if ty.to_token_stream().to_string().starts_with("builder ::"));
+        if !returns_builder {
+            return None;
+        }
+        let (attrs, sig, name) = (&f.attrs, &f.sig, &f.sig.ident);
+        Some(quote! {
+            #(#attrs)*
+            pub #sig {
+                self.api().#name()
+            }
+        })
+    });
+    quote! {
+        use tallyfy_api::builder;
+
+        use crate::Client;
+
+        impl Client {
+            #(#forwarders)*
+        }
+    }
 }
 
 /// The `T` and `E` of `send(self) -> Result<ResponseValue<T>, Error<E>>` on `builder`.
@@ -504,7 +454,7 @@ paths:
         spec::keep_unnamed_fields(&mut spec);
         let mut file: syn::File =
             syn::parse2(generate_client(&spec).expect("generates")).expect("parses");
-        default_with_kept_fields(&mut file);
+        rewrite::default_with_kept_fields(&mut file);
         let code = render(&file);
         assert!(
             code.contains("PartialEq, Default)]\n    pub struct GetThingResponseOpen {"),
@@ -583,7 +533,7 @@ paths:
             before.contains("\"api-version\""),
             "progenitor still adds it"
         );
-        omit_api_version(&mut file);
+        rewrite::omit_api_version(&mut file);
         let code = render(&file);
         assert!(!code.contains("api-version"));
         // The operation with a header parameter keeps its map, the other has none.

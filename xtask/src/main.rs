@@ -6,6 +6,7 @@
 
 mod cold_build;
 mod generate;
+mod rewrite;
 mod spec;
 
 use std::process::ExitCode;

@@ -1783,7 +1783,7 @@ Version: 2.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::Hooks,
+    pub(crate) inner: crate::Extension,
 }
 impl Client {
     /// Create a new client.
@@ -1791,7 +1791,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::Hooks) -> Self {
+    pub fn new(baseurl: &str, inner: crate::Extension) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -1810,7 +1810,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::Hooks,
+        inner: crate::Extension,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -1819,7 +1819,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::Hooks> for Client {
+impl ClientInfo<crate::Extension> for Client {
     fn api_version() -> &'static str {
         "2.0"
     }
@@ -1829,7 +1829,7 @@ impl ClientInfo<crate::Hooks> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::Hooks {
+    fn inner(&self) -> &crate::Extension {
         &self.inner
     }
 }
@@ -1837,7 +1837,7 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::Hooks>,
+        Client: ClientHooks<crate::Extension>,
     {}
 };
 impl Client {
@@ -1875,7 +1875,7 @@ let response = client.list_processes()
     .sort(sort)
     .status(status)
     .tag(tag)
-    .send()
+    .execute()
     .await;
 ```*/
     pub fn list_processes(&self) -> builder::ListProcesses<'_> {
@@ -1894,7 +1894,7 @@ Arguments:
 let response = client.get_process()
     .org_id(org_id)
     .run_id(run_id)
-    .send()
+    .execute()
     .await;
 ```*/
     pub fn get_process(&self) -> builder::GetProcess<'_> {
@@ -1916,7 +1916,7 @@ Arguments:
 let response = client.archive_process()
     .org_id(org_id)
     .run_id(run_id)
-    .send()
+    .execute()
     .await;
 ```*/
     pub fn archive_process(&self) -> builder::ArchiveProcess<'_> {
@@ -1935,7 +1935,7 @@ Arguments:
 let response = client.activate_process()
     .org_id(org_id)
     .run_id(run_id)
-    .send()
+    .execute()
     .await;
 ```*/
     pub fn activate_process(&self) -> builder::ActivateProcess<'_> {
@@ -1958,7 +1958,7 @@ Arguments:
 let response = client.permanently_delete_process()
     .org_id(org_id)
     .run_id(run_id)
-    .send()
+    .execute()
     .await;
 ```*/
     pub fn permanently_delete_process(&self) -> builder::PermanentlyDeleteProcess<'_> {
@@ -1977,7 +1977,7 @@ Arguments:
 let response = client.archive_task()
     .org_id(org_id)
     .task_id(task_id)
-    .send()
+    .execute()
     .await;
 ```*/
     pub fn archive_task(&self) -> builder::ArchiveTask<'_> {
@@ -1996,7 +1996,7 @@ Arguments:
 let response = client.restore_task()
     .org_id(org_id)
     .task_id(task_id)
-    .send()
+    .execute()
     .await;
 ```*/
     pub fn restore_task(&self) -> builder::RestoreTask<'_> {
@@ -2017,7 +2017,7 @@ Arguments:
 let response = client.permanently_delete_task()
     .org_id(org_id)
     .task_id(task_id)
-    .send()
+    .execute()
     .await;
 ```*/
     pub fn permanently_delete_task(&self) -> builder::PermanentlyDeleteTask<'_> {
@@ -2038,7 +2038,7 @@ Arguments:
 let response = client.delete_tag()
     .org_id(org_id)
     .tag_id(tag_id)
-    .send()
+    .execute()
     .await;
 ```*/
     pub fn delete_tag(&self) -> builder::DeleteTag<'_> {
@@ -2215,10 +2215,10 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/organizations/{org_id}/runs`
-        pub async fn send(
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
             self,
-        ) -> Result<ResponseValue<types::RunPage>, Error<types::ErrorBody>> {
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
             let Self {
                 client,
                 org_id,
@@ -2266,66 +2266,7 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("status", &status))
                 .query(&progenitor_client::QueryParam::new("tag", &tag))
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_processes",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Ok((client, request))
         }
     }
     /**Builder for [`Client::get_process`]
@@ -2369,10 +2310,10 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/organizations/{org_id}/runs/{run_id}`
-        pub async fn send(
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
             self,
-        ) -> Result<ResponseValue<types::RunEnvelope>, Error<types::ErrorBody>> {
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
             let Self { client, org_id, run_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let run_id = run_id.map_err(Error::InvalidRequest)?;
@@ -2389,59 +2330,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_process",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Ok((client, request))
         }
     }
     /**Builder for [`Client::archive_process`]
@@ -2485,10 +2374,10 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `DELETE` request to `/organizations/{org_id}/runs/{run_id}`
-        pub async fn send(
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
             self,
-        ) -> Result<ResponseValue<types::RunEnvelope>, Error<types::ErrorBody>> {
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
             let Self { client, org_id, run_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let run_id = run_id.map_err(Error::InvalidRequest)?;
@@ -2505,59 +2394,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "archive_process",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Ok((client, request))
         }
     }
     /**Builder for [`Client::activate_process`]
@@ -2601,10 +2438,10 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `PUT` request to `/organizations/{org_id}/runs/{run_id}/activate`
-        pub async fn send(
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
             self,
-        ) -> Result<ResponseValue<types::RunEnvelope>, Error<types::ErrorBody>> {
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
             let Self { client, org_id, run_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let run_id = run_id.map_err(Error::InvalidRequest)?;
@@ -2621,59 +2458,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "activate_process",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Ok((client, request))
         }
     }
     /**Builder for [`Client::permanently_delete_process`]
@@ -2717,8 +2502,10 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `DELETE` request to `/organizations/{org_id}/runs/{run_id}/delete`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorBody>> {
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
             let Self { client, org_id, run_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let run_id = run_id.map_err(Error::InvalidRequest)?;
@@ -2735,67 +2522,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "permanently_delete_process",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Ok((client, request))
         }
     }
     /**Builder for [`Client::archive_task`]
@@ -2839,8 +2566,10 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `DELETE` request to `/organizations/{org_id}/tasks/{task_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorBody>> {
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
             let Self { client, org_id, task_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let task_id = task_id.map_err(Error::InvalidRequest)?;
@@ -2857,60 +2586,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "archive_task",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Ok((client, request))
         }
     }
     /**Builder for [`Client::restore_task`]
@@ -2954,8 +2630,10 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `PUT` request to `/organizations/{org_id}/tasks/{task_id}/restore`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorBody>> {
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
             let Self { client, org_id, task_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let task_id = task_id.map_err(Error::InvalidRequest)?;
@@ -2972,60 +2650,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "restore_task",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Ok((client, request))
         }
     }
     /**Builder for [`Client::permanently_delete_task`]
@@ -3069,8 +2694,10 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `DELETE` request to `/organizations/{org_id}/tasks/{task_id}/delete`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorBody>> {
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
             let Self { client, org_id, task_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let task_id = task_id.map_err(Error::InvalidRequest)?;
@@ -3087,60 +2714,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "permanently_delete_task",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Ok((client, request))
         }
     }
     /**Builder for [`Client::delete_tag`]
@@ -3184,8 +2758,10 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `DELETE` request to `/organizations/{org_id}/tags/{tag_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorBody>> {
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
             let Self { client, org_id, tag_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let tag_id = tag_id.map_err(Error::InvalidRequest)?;
@@ -3202,53 +2778,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Ok((client, request))
         }
     }
 }

@@ -6,22 +6,21 @@
 //! - [`Client`] and its builder-style operations (`generated.rs`, made by progenitor);
 //! - [`OPERATIONS`], the table of every operation: method, path template, whether its
 //!   effect is irreversible, and the statuses it documents (`operations.rs`);
-//! - [`Call`], implemented for every operation builder, so that one generic wrapper can
-//!   serve every operation;
-//! - [`Transport`], the seam through which a wrapper sends the requests.
+//! - [`Call`], implemented for every operation builder: its request, built and checked,
+//!   and how to decode its answer, so that one generic wrapper sends every operation;
+//! - [`Extension`], what the wrapper keeps in the client.
 //!
 //! Both generated files are rewritten by `cargo xtask generate`; this file is not.
 
+use std::any::Any;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
-use progenitor_client::{ClientHooks, OperationInfo};
+use progenitor_client::ClientHooks;
 
 // Generated files are formatted by the generator (prettyplease), not by rustfmt.
 #[rustfmt::skip]
-#[allow(missing_docs, unreachable_patterns, clippy::all, clippy::unwrap_used)]
+#[allow(missing_docs, unreachable_patterns, unused_imports, clippy::all, clippy::unwrap_used)]
 mod generated;
 #[rustfmt::skip]
 #[allow(clippy::all)]
@@ -103,6 +102,23 @@ impl Operation {
         find(&code).or_else(|| find(&range))
     }
 
+    /// Whether `status` is a success of this operation: a 2xx it documents, by code or
+    /// by range (an operation that documents no success body accepts any 2xx).
+    ///
+    /// ```
+    /// let get = tallyfy_api::Operation::find("get_process").unwrap();
+    /// assert!(get.is_success(200) && !get.is_success(201) && !get.is_success(404));
+    /// let delete = tallyfy_api::Operation::find("delete_tag").unwrap();
+    /// assert!(delete.is_success(204) && delete.is_success(200));
+    /// ```
+    pub fn is_success(&self, status: u16) -> bool {
+        (200..300).contains(&status)
+            && self
+                .responses
+                .iter()
+                .any(|(s, _)| *s == "2XX" || s.parse() == Ok(status))
+    }
+
     /// Whether sending the request twice has the same effect as sending it once: true
     /// for GET, HEAD, PUT, OPTIONS and DELETE, false for POST and PATCH.
     ///
@@ -132,95 +148,50 @@ pub fn is_idempotent(method: &str) -> bool {
 
 /// An operation ready to send: implemented for every builder in [`builder`].
 ///
-/// It gives a wrapper the operation's [`Operation`] entry and its `send`, so one generic
-/// function can add behaviour (typed errors, for instance) to every operation alike.
+/// It gives a wrapper what it needs to send any operation alike: the operation's entry in
+/// [`OPERATIONS`], the request the builder built, and how to decode a success body. The
+/// builders have no way to send on their own.
 pub trait Call: Sized {
     /// The decoded success body (`()` when none is documented).
-    type Output;
-    /// The decoded error body.
-    type ErrorBody;
+    type Output: Send + 'static;
     /// The operation's entry in [`OPERATIONS`].
     const OPERATION: &'static Operation;
-    /// Sends the request: the builder's own `send`.
-    fn send(
-        self,
-    ) -> impl Future<Output = Result<ResponseValue<Self::Output>, Error<Self::ErrorBody>>> + Send;
+    /// The request, with its parameters checked (an `Err` says which one is at fault),
+    /// and the [`Extension`] of the client that built it.
+    fn build(self) -> Result<(Extension, reqwest::Request), String>;
+    /// Decodes a success body; an operation that documents none ignores it.
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError>;
 }
 
-/// A boxed future returned by [`Transport::execute`].
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// How requests leave the client: implemented by a wrapper crate to add headers,
-/// validation, retries or tracing around every operation.
-pub trait Transport: Send + Sync + 'static {
-    /// Checks and completes a request before anything is sent. An `Err` refuses it:
-    /// the operation returns [`Error::InvalidRequest`] with the message.
-    fn prepare(
-        &self,
-        request: &mut reqwest::Request,
-        operation: &'static Operation,
-    ) -> Result<(), String>;
-
-    /// Sends the request and returns the response.
-    fn execute<'a>(
-        &'a self,
-        request: reqwest::Request,
-        operation: &'static Operation,
-    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>>;
-}
-
-/// The client's hook into a [`Transport`]; [`Hooks::default`] sends requests as they are.
+/// What a wrapper crate keeps in the [`Client`], reachable from every request built with
+/// it ([`ClientInfo::inner`]): the thing that sends them, typically.
+///
+/// ```
+/// let extension = tallyfy_api::Extension::new(42u8);
+/// assert_eq!(extension.get::<u8>(), Some(&42));
+/// assert_eq!(extension.get::<u16>(), None);
+/// assert_eq!(tallyfy_api::Extension::default().get::<u8>(), None);
+/// ```
 #[derive(Clone, Default)]
-pub struct Hooks {
-    transport: Option<Arc<dyn Transport>>,
-}
+pub struct Extension(Option<Arc<dyn Any + Send + Sync>>);
 
-impl Hooks {
-    /// Routes every request of the client through `transport`.
-    pub fn new(transport: impl Transport) -> Self {
-        Self {
-            transport: Some(Arc::new(transport)),
-        }
+impl Extension {
+    /// Keeps `value` in the client.
+    pub fn new<T: Any + Send + Sync>(value: T) -> Self {
+        Self(Some(Arc::new(value)))
     }
 
-    fn route(&self, info: &OperationInfo) -> Option<(&dyn Transport, &'static Operation)> {
-        Some((
-            self.transport.as_deref()?,
-            Operation::find(info.operation_id)?,
-        ))
+    /// The value kept, if it is a `T`.
+    pub fn get<T: Any>(&self) -> Option<&T> {
+        self.0.as_deref()?.downcast_ref()
     }
 }
 
-impl fmt::Debug for Hooks {
+impl fmt::Debug for Extension {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Hooks")
-            .field("transport", &self.transport.is_some())
-            .finish()
+        f.debug_tuple("Extension").field(&self.0.is_some()).finish()
     }
 }
 
-impl ClientHooks<Hooks> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        match self.inner.route(info) {
-            Some((transport, op)) => transport
-                .prepare(request, op)
-                .map_err(Error::InvalidRequest),
-            None => Ok(()),
-        }
-    }
-
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        match self.inner.route(info) {
-            Some((transport, op)) => transport.execute(request, op).await,
-            None => self.client.execute(request).await,
-        }
-    }
-}
+/// The generated client's hooks are never run: its builders only build.
+impl ClientHooks<Extension> for Client {}

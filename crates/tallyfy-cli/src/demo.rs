@@ -86,11 +86,11 @@ async fn step(session: &Session, command: &str, parsed: Command, note: &str) {
     match execute(session, &parsed, Output::Human).await {
         Ok(report) => println!("{}", report.human),
         Err(Failure::Api(error)) => {
-            println!("error: {error}");
+            println!("error: {}", crate::report::describe(&error));
             println!(
                 "  (kind `{}`, exit code {})",
                 error.kind(),
-                exit_code(&error)
+                exit_code(error.kind())
             );
         }
         Err(Failure::Usage(message)) => println!("error: {message}"),

@@ -45,7 +45,9 @@ pub async fn run(session: &Session, args: &PurgeArgs, output: Output) -> Result<
             }
             Output::Human => {
                 if let PurgeOutcome::Failed(error) = &event.outcome {
-                    bar.suspend(|| eprintln!("failed: {}: {error}", event.id));
+                    bar.suspend(|| {
+                        eprintln!("failed: {}: {}", event.id, crate::report::describe(error))
+                    });
                 }
                 bar.set_message(counts(&summary));
                 bar.inc(1);

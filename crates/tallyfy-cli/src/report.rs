@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use serde_json::{Value, json};
-use tallyfy::Error;
+use tallyfy::{Error, ErrorKind};
 
 use crate::cli::Output;
 
@@ -56,26 +56,60 @@ impl From<Error> for Failure {
     }
 }
 
-/// The documented exit code of an error kind.
-pub fn exit_code(error: &Error) -> u8 {
-    match error.kind() {
-        "invalid_input" => 2,
-        "unauthorized" | "forbidden" => 3,
-        "not_found" => 5,
-        "rate_limited" => 6,
-        "unprocessable" | "client_error" => 7,
+/// The documented exit code of an error kind: the one place that maps them.
+pub fn exit_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::InvalidInput => 2,
+        ErrorKind::Unauthorized | ErrorKind::Forbidden => 3,
+        ErrorKind::NotFound => 5,
+        ErrorKind::RateLimited => 6,
+        ErrorKind::Unprocessable | ErrorKind::ClientError => 7,
         _ => 1,
+    }
+}
+
+/// The error as one line for people: what failed and why, what the server said, the
+/// retry advice, the attempts and the request ID, each as a sentence.
+pub fn describe(error: &Error) -> String {
+    let mut line = format!("{error}: {}", sentence(error.explanation()));
+    if let Some(message) = error.message() {
+        line += &format!(" Server said: {}", sentence(message));
+    }
+    if let Some(code) = error.code() {
+        line += &format!(" Code: {code}.");
+    }
+    for (field, messages) in error.field_errors() {
+        line += &format!(" {field}: {}", sentence(&messages.join(" ")));
+    }
+    if let Some(wait) = error.retry_after() {
+        line += &format!(" Retry after {}s.", wait.as_secs());
+    }
+    if error.attempts() > 1 {
+        line += &format!(" Gave up after {} attempts.", error.attempts());
+    }
+    if let Some(id) = error.request_id() {
+        line += &format!(" Request id: {id}.");
+    }
+    line
+}
+
+/// `text` ending with a full stop (unless it already ends a sentence).
+fn sentence(text: &str) -> String {
+    let text = text.trim();
+    if text.ends_with(['.', '!', '?']) {
+        text.to_string()
+    } else {
+        format!("{text}.")
     }
 }
 
 /// The error as the JSON object printed with `--output json`.
 pub fn error_json(error: &Error) -> Value {
-    let d = error.details();
     json!({
         "kind": error.kind(),
         "status": error.status().map(|s| s.as_u16()),
-        "message": error.message().unwrap_or(&d.explanation),
-        "explanation": d.explanation,
+        "message": error.message().unwrap_or(error.explanation()),
+        "explanation": error.explanation(),
         "code": error.code(),
         "request_id": error.request_id(),
         "operation": error.operation(),
@@ -111,11 +145,11 @@ pub fn print_failure(output: Output, failure: &Failure) -> u8 {
                 json!({"kind": "invalid_input", "status": null, "message": message, "request_id": null})
             )
         }
-        (Failure::Api(error), Output::Human) => eprintln!("error: {error}"),
+        (Failure::Api(error), Output::Human) => eprintln!("error: {}", describe(error)),
         (Failure::Api(error), Output::Json) => println!("{}", error_json(error)),
     }
     match failure {
         Failure::Usage(_) => 2,
-        Failure::Api(error) => exit_code(error),
+        Failure::Api(error) => exit_code(error.kind()),
     }
 }

@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::ops::Deref;
 use std::time::Duration;
 
 use http::HeaderValue;
@@ -24,8 +23,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// A Tallyfy client: every operation of the spec, with authentication, retries and
 /// typed errors. Cheap to clone; clones share one connection pool.
 ///
-/// Operations are methods (through `Deref` to the generated client); finish each with
-/// [`.execute()`](crate::Execute::execute).
+/// Every operation of the spec is a method that hands out its builder; finish each with
+/// [`.execute()`](crate::Execute::execute), the one way to send.
 ///
 /// ```no_run
 /// use tallyfy::{Client, Execute};
@@ -56,12 +55,10 @@ impl Client {
     pub fn base_url(&self) -> &str {
         tallyfy_api::ClientInfo::baseurl(&self.api)
     }
-}
 
-impl Deref for Client {
-    type Target = tallyfy_api::Client;
-
-    fn deref(&self) -> &Self::Target {
+    /// The generated client, which builds the requests; the operations hand out its
+    /// builders (`operations.rs`, generated).
+    pub(crate) fn api(&self) -> &tallyfy_api::Client {
         &self.api
     }
 }
@@ -196,7 +193,7 @@ impl ClientBuilder {
         let api = tallyfy_api::Client::new_with_client(
             &base_url,
             http,
-            tallyfy_api::Hooks::new(transport),
+            tallyfy_api::Extension::new(transport),
         );
         Ok(Client { api })
     }

@@ -1,61 +1,64 @@
 //! One error type for every operation.
 //!
-//! [`Error`] is an enum with one variant per *kind*: a stable snake_case name that logs,
-//! metrics, the command line and other language SDKs share. Match a variant, call an
-//! `is_*` predicate, or read [`Error::kind`]; the details (status, server message, code,
-//! field errors, request id, a truncated raw body) are behind accessors.
+//! [`Error`] is opaque: its [`ErrorKind`] (a stable snake_case name that logs, metrics,
+//! the command line and other language SDKs share), an `is_*` predicate per kind, and
+//! one accessor per detail (status, server message, code, field errors, request ID, a
+//! truncated raw body). Its `Display` is one clause; the underlying failure is its
+//! [`source`](std::error::Error::source).
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use http::StatusCode;
+use tallyfy_api::Operation;
 
 /// The source of an error: the underlying failure, when there is one.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 macro_rules! kinds {
-    ($( $(#[doc = $doc:literal])* $variant:ident = $kind:literal, $is:ident; )*) => {
-        /// Every way an operation can fail; see the [crate docs](crate#error-kinds).
+    ($( $(#[doc = $doc:literal])* $variant:ident = $name:literal, $is:ident; )*) => {
+        /// What kind of failure an [`Error`] is; see the [crate docs](crate#error-kinds).
         ///
         /// ```
-        /// # async fn demo(client: &tallyfy::Client) {
-        /// use tallyfy::{Error, Execute};
-        /// match client.permanently_delete_process().org_id("org").run_id("run").execute().await {
-        ///     Ok(()) => println!("deleted"),
-        ///     Err(Error::Unprocessable(_)) => println!("archive it first"),
-        ///     Err(e) if e.is_already_gone() => println!("an earlier attempt deleted it"),
-        ///     Err(e) => eprintln!("{} ({})", e, e.kind()),
-        /// }
-        /// # }
+        /// use tallyfy::ErrorKind;
+        ///
+        /// assert_eq!(ErrorKind::AlreadyGone.as_str(), "already_gone");
+        /// assert_eq!(ErrorKind::ALL.len(), 13);
+        /// assert!(ErrorKind::ALL.iter().all(|k| k.to_string() == k.as_str()));
         /// ```
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
-        pub enum Error {
-            $( $(#[doc = $doc])* $variant(Box<ErrorDetails>), )*
+        pub enum ErrorKind {
+            $( $(#[doc = $doc])* $variant, )*
         }
 
-        /// Every kind string, in the order of the kinds table.
-        pub const KINDS: &[&str] = &[$($kind),*];
+        impl ErrorKind {
+            /// Every kind, in the order of the kinds table.
+            pub const ALL: &'static [ErrorKind] = &[$(ErrorKind::$variant),*];
+
+            /// The stable snake_case name, such as `not_found`.
+            pub const fn as_str(self) -> &'static str {
+                match self { $( ErrorKind::$variant => $name, )* }
+            }
+
+            /// The kind named `name`, if there is one.
+            ///
+            /// ```
+            /// use tallyfy::ErrorKind;
+            /// assert_eq!(ErrorKind::from_name("rate_limited"), Some(ErrorKind::RateLimited));
+            /// assert_eq!(ErrorKind::from_name("teapot"), None);
+            /// ```
+            pub fn from_name(name: &str) -> Option<ErrorKind> {
+                match name { $( $name => Some(ErrorKind::$variant), )* _ => None }
+            }
+        }
 
         impl Error {
-            /// The stable snake_case name of this error's kind, such as `not_found`.
-            pub fn kind(&self) -> &'static str {
-                match self { $( Error::$variant(_) => $kind, )* }
-            }
-
-            /// Everything known about the failure.
-            pub fn details(&self) -> &ErrorDetails {
-                match self { $( Error::$variant(details) => details, )* }
-            }
-
-            fn details_mut(&mut self) -> &mut ErrorDetails {
-                match self { $( Error::$variant(details) => details, )* }
-            }
-
             $(
-                #[doc = concat!("Whether the kind is `", $kind, "`.")]
+                #[doc = concat!("Whether the kind is `", $name, "`.")]
                 pub fn $is(&self) -> bool {
-                    matches!(self, Error::$variant(_))
+                    self.inner.kind == ErrorKind::$variant
                 }
             )*
         }
@@ -95,189 +98,234 @@ kinds! {
     AlreadyGone = "already_gone", is_already_gone;
 }
 
-/// What is known about a failure. Every field is optional but the explanation.
-#[derive(Debug, Default)]
-#[non_exhaustive]
-pub struct ErrorDetails {
-    /// The operation that failed (`None` when refused at construction).
-    pub operation: Option<&'static str>,
-    /// Why, in words: the spec's description of the status, or the transport failure.
+impl serde::Serialize for ErrorKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ErrorKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        ErrorKind::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("no error kind is named {name:?}")))
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an operation failed.
+///
+/// ```
+/// # async fn demo(client: &tallyfy::Client) {
+/// use tallyfy::{ErrorKind, Execute};
+/// match client.permanently_delete_process().org_id("org").run_id("run").execute().await {
+///     Ok(()) => println!("deleted"),
+///     Err(e) if e.kind() == ErrorKind::Unprocessable => println!("archive it first"),
+///     Err(e) if e.is_already_gone() => println!("an earlier attempt deleted it"),
+///     Err(e) => eprintln!("{e}: {} (request {:?})", e.explanation(), e.request_id()),
+/// }
+/// # }
+/// ```
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+/// Everything known about a failure; filled in where the error is made.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub kind: ErrorKind,
+    pub operation: Option<&'static Operation>,
     pub explanation: String,
-    /// The HTTP status of the last answer.
     pub status: Option<StatusCode>,
-    /// The server's `message`.
     pub message: Option<String>,
-    /// The server's `code`, such as `RESOURCE_NOT_FOUND`.
     pub code: Option<String>,
-    /// Validation messages by field name.
     pub field_errors: BTreeMap<String, Vec<String>>,
-    /// The `X-Request-Id` of the last answer.
     pub request_id: Option<String>,
-    /// The raw body of the last answer, truncated.
     pub body: Option<String>,
-    /// The parsed `Retry-After` of the last answer.
     pub retry_after: Option<Duration>,
-    /// How many requests were sent (0 when refused before sending).
     pub attempts: u32,
-    /// The underlying failure.
     pub source: Option<BoxError>,
 }
 
 impl Error {
-    /// A refusal before anything was sent.
-    pub(crate) fn invalid_input(
-        operation: Option<&'static str>,
+    /// An error of `kind` from `operation`, explained; the other details are added by
+    /// whoever knows them.
+    pub(crate) fn new(
+        kind: ErrorKind,
+        operation: Option<&'static Operation>,
         explanation: impl Into<String>,
     ) -> Self {
-        Error::InvalidInput(Box::new(ErrorDetails {
-            operation,
-            explanation: explanation.into(),
-            ..ErrorDetails::default()
-        }))
+        Self {
+            inner: Box::new(Inner {
+                kind,
+                operation,
+                explanation: explanation.into(),
+                status: None,
+                message: None,
+                code: None,
+                field_errors: BTreeMap::new(),
+                request_id: None,
+                body: None,
+                retry_after: None,
+                attempts: 0,
+                source: None,
+            }),
+        }
     }
 
-    pub(crate) fn explained(mut self, explanation: String) -> Self {
-        self.details_mut().explanation = explanation;
-        self
+    /// A refusal before anything was sent.
+    pub(crate) fn invalid_input(
+        operation: Option<&'static Operation>,
+        explanation: impl Into<String>,
+    ) -> Self {
+        Self::new(ErrorKind::InvalidInput, operation, explanation)
+    }
+
+    /// The details, to fill in.
+    pub(crate) fn inner_mut(&mut self) -> &mut Inner {
+        &mut self.inner
     }
 
     pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
-        self.details_mut().source = Some(source.into());
+        self.inner.source = Some(source.into());
         self
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The operation that failed, such as `permanently_delete_process` (`None` when
+    /// refused while building the client).
+    pub fn operation(&self) -> Option<&'static str> {
+        self.inner.operation.map(|op| op.id)
+    }
+
+    /// Why, in words: the spec's description of the status, or what the transport saw.
+    pub fn explanation(&self) -> &str {
+        &self.inner.explanation
     }
 
     /// The HTTP status of the last answer, if one came.
     pub fn status(&self) -> Option<StatusCode> {
-        self.details().status
+        self.inner.status
     }
 
     /// The `X-Request-Id` of the last answer: quote it to Tallyfy support.
     pub fn request_id(&self) -> Option<&str> {
-        self.details().request_id.as_deref()
+        self.inner.request_id.as_deref()
     }
 
     /// The server's own message, if its body had one.
     pub fn message(&self) -> Option<&str> {
-        self.details().message.as_deref()
+        self.inner.message.as_deref()
     }
 
     /// The server's error code, such as `RESOURCE_NOT_FOUND`, if its body had one.
     pub fn code(&self) -> Option<&str> {
-        self.details().code.as_deref()
+        self.inner.code.as_deref()
     }
 
     /// Validation messages by field name (empty unless the server sent some).
     pub fn field_errors(&self) -> &BTreeMap<String, Vec<String>> {
-        &self.details().field_errors
+        &self.inner.field_errors
     }
 
     /// The raw body of the last answer, truncated to a few KiB.
     pub fn body(&self) -> Option<&str> {
-        self.details().body.as_deref()
+        self.inner.body.as_deref()
     }
 
     /// How long the server asked to wait (`Retry-After`), if it said.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.details().retry_after
+        self.inner.retry_after
     }
 
     /// How many requests were sent before giving up (0: none was sent).
     pub fn attempts(&self) -> u32 {
-        self.details().attempts
+        self.inner.attempts
     }
 
-    /// The operation that failed, such as `permanently_delete_process`.
-    pub fn operation(&self) -> Option<&'static str> {
-        self.details().operation
-    }
-
-    /// Whether the same call could succeed later: rate limits, 5xx and transport failures.
-    /// Check [`Error::may_have_been_applied`] before repeating a non-idempotent call.
+    /// Whether the SDK's retry rules would send this call again after this failure,
+    /// had it budget left: a 429 or a request never delivered, for any operation; a 500,
+    /// 502, 503 or 504, a timeout or a broken connection, for an idempotent one (every
+    /// operation but a POST). It answers for this operation, as the retry table does.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Error::RateLimited(_)
-                | Error::ServerError(_)
-                | Error::NotDelivered(_)
-                | Error::Timeout(_)
-                | Error::Interrupted(_)
-        )
+        let idempotent = self.inner.operation.is_some_and(Operation::is_idempotent);
+        match self.inner.kind {
+            ErrorKind::RateLimited | ErrorKind::NotDelivered => true,
+            ErrorKind::ServerError => {
+                idempotent
+                    && self
+                        .status()
+                        .is_some_and(|s| matches!(s.as_u16(), 500 | 502..=504))
+            }
+            ErrorKind::Timeout | ErrorKind::Interrupted => idempotent,
+            _ => false,
+        }
     }
 
     /// Whether the server may have applied the request although the call failed: a
     /// timeout, a broken connection, a 5xx, or an answer the SDK could not read (a 2xx
-    /// whose body does not decode was certainly applied). Read the resource back before repeating a
-    /// non-idempotent call. `false` means it provably was not applied (refused before
-    /// sending, never delivered, or a 4xx answer).
+    /// whose body does not decode was certainly applied). Read the resource back before
+    /// repeating a call that is not idempotent. `false` means it provably was not applied
+    /// (refused before sending, never delivered, or a 4xx answer).
     pub fn may_have_been_applied(&self) -> bool {
         matches!(
-            self,
-            Error::Timeout(_)
-                | Error::Interrupted(_)
-                | Error::ServerError(_)
-                | Error::UnexpectedResponse(_)
-                | Error::AlreadyGone(_)
+            self.inner.kind,
+            ErrorKind::Timeout
+                | ErrorKind::Interrupted
+                | ErrorKind::ServerError
+                | ErrorKind::UnexpectedResponse
+                | ErrorKind::AlreadyGone
         )
     }
 }
 
 impl fmt::Display for Error {
-    /// One line: `operation: kind (HTTP status): explanation`, then what the server
-    /// said, the retry advice, the attempts and the request id, each as a sentence.
+    /// One clause: `operation: kind (HTTP status)`. The explanation, the server's
+    /// message and the rest are behind accessors; the underlying failure is the source.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = self.details();
-        if let Some(operation) = d.operation {
+        if let Some(operation) = self.operation() {
             write!(f, "{operation}: ")?;
         }
         write!(f, "{}", self.kind())?;
-        if let Some(status) = d.status {
+        if let Some(status) = self.status() {
             write!(f, " (HTTP {})", status.as_u16())?;
-        }
-        write!(f, ": {}", sentence(&d.explanation))?;
-        if let Some(message) = &d.message {
-            write!(f, " Server said: {}", sentence(message))?;
-        }
-        if let Some(code) = &d.code {
-            write!(f, " Code: {code}.")?;
-        }
-        for (field, messages) in &d.field_errors {
-            write!(f, " {field}: {}", sentence(&messages.join(" ")))?;
-        }
-        if let Some(wait) = d.retry_after {
-            write!(f, " Retry after {}s.", wait.as_secs())?;
-        }
-        if d.attempts > 1 {
-            write!(f, " Gave up after {} attempts.", d.attempts)?;
-        }
-        if let Some(id) = &d.request_id {
-            write!(f, " Request id: {id}.")?;
         }
         Ok(())
     }
 }
 
-/// `text` ending with a full stop (unless it already ends a sentence).
-fn sentence(text: &str) -> String {
-    let text = text.trim();
-    if text.ends_with(['.', '!', '?']) {
-        text.to_string()
-    } else {
-        format!("{text}.")
-    }
-}
-
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
         f.debug_struct("Error")
-            .field("kind", &self.kind())
-            .field("details", self.details())
+            .field("kind", &i.kind)
+            .field("operation", &self.operation())
+            .field("explanation", &i.explanation)
+            .field("status", &i.status)
+            .field("message", &i.message)
+            .field("code", &i.code)
+            .field("field_errors", &i.field_errors)
+            .field("request_id", &i.request_id)
+            .field("body", &i.body)
+            .field("retry_after", &i.retry_after)
+            .field("attempts", &i.attempts)
+            .field("source", &i.source)
             .finish()
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.details()
+        self.inner
             .source
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))

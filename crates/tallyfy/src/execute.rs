@@ -1,17 +1,21 @@
-//! `.execute()`: every operation, one error type.
+//! `.execute()`: every operation, one way to send, one error type.
+//!
+//! A call goes build → prepare → send (with retries) → decode, each step a function
+//! whose result the next one takes: the builder builds the request, the client's
+//! [`Transport`] checks it and sends it as the retry rules allow, and the last answer,
+//! its body read once, becomes the decoded output or an [`Error`].
 
 use std::future::Future;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::StatusCode;
-use progenitor_client::Error as RawError;
-use serde::de::DeserializeOwned;
-use tallyfy_api::{Call, DecodeError, Operation, ResponseValue};
+use tallyfy_api::{Call, Operation};
 
 use crate::body;
-use crate::error::{Error, ErrorDetails};
-use crate::retry::Failure;
-use crate::transport::{CallRecord, LastAnswer, MAX_SUCCESS_BODY, record_call};
+use crate::error::{Error, ErrorKind};
+use crate::retry::{Failure, RetryPolicy};
+use crate::transport::{Answer, MAX_SUCCESS_BODY, Sent, Transport};
 
 /// Sends an operation and returns its decoded body or an [`Error`].
 ///
@@ -19,7 +23,7 @@ use crate::transport::{CallRecord, LastAnswer, MAX_SUCCESS_BODY, record_call};
 /// those added to the spec later: `cargo xtask generate` is all it takes.
 ///
 /// ```no_run
-/// use tallyfy::{Client, Execute};
+/// use tallyfy::prelude::*;
 ///
 /// # async fn demo() -> Result<(), tallyfy::Error> {
 /// let client = Client::new("token")?;
@@ -28,15 +32,14 @@ use crate::transport::{CallRecord, LastAnswer, MAX_SUCCESS_BODY, record_call};
 /// # Ok(()) }
 /// ```
 pub trait Execute: Call {
-    /// Sends the request (retrying as the [`RetryPolicy`](crate::RetryPolicy) allows)
-    /// and decodes the answer.
+    /// Sends the request (retrying as the [`RetryPolicy`] allows) and decodes the answer.
     fn execute(self) -> impl Future<Output = Result<Self::Output, Error>> + Send;
 
     /// Like [`execute`](Execute::execute), and keeps the answer as it came: its status,
     /// request ID and body, every field included, for passing the server's payload on.
     ///
     /// ```no_run
-    /// use tallyfy::{Client, Execute};
+    /// use tallyfy::prelude::*;
     ///
     /// # async fn demo() -> Result<(), tallyfy::Error> {
     /// let client = Client::new("token")?;
@@ -48,52 +51,205 @@ pub trait Execute: Call {
     fn execute_with_answer(
         self,
     ) -> impl Future<Output = Result<Answered<Self::Output>, Error>> + Send;
+
+    /// This call with settings of its own: a retry policy or a timeout. It still passes
+    /// the client's rate gate, which all calls of the client share.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use tallyfy::prelude::*;
+    ///
+    /// # async fn demo(client: Client) -> Result<(), tallyfy::Error> {
+    /// client
+    ///     .permanently_delete_process()
+    ///     .org_id("org")
+    ///     .run_id("run")
+    ///     .customize()
+    ///     .retry_policy(RetryPolicy::none())
+    ///     .timeout(Duration::from_secs(5))
+    ///     .execute()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    fn customize(self) -> Customized<Self> {
+        Customized {
+            call: self,
+            retry: None,
+            timeout: None,
+        }
+    }
 }
 
-impl<C> Execute for C
-where
-    C: Call + Send,
-    C::Output: DeserializeOwned + Send,
-    C::ErrorBody: Send,
-{
+impl<C: Call + Send> Execute for C {
     async fn execute(self) -> Result<Self::Output, Error> {
-        let (result, record) = record_call(Box::pin(self.send())).await;
-        result
-            .map(ResponseValue::into_inner)
-            .map_err(|raw| into_error(C::OPERATION, raw, record, locate::<C::Output>))
+        self.customize().execute().await
     }
 
     async fn execute_with_answer(self) -> Result<Answered<Self::Output>, Error> {
-        let (result, mut record) = record_call(Box::pin(self.send())).await;
-        let value = result.map_err(|raw| {
-            into_error(
-                C::OPERATION,
-                raw,
-                std::mem::take(&mut record),
-                locate::<C::Output>,
-            )
-        })?;
-        let status = value.status();
-        Ok(match record.last {
-            Some(last) => Answered {
-                status: last.status,
-                request_id: last.request_id(),
-                body: last.body,
-                value: value.into_inner(),
-            },
-            None => Answered {
-                status,
-                request_id: None,
-                body: Bytes::new(),
-                value: value.into_inner(),
-            },
-        })
+        self.customize().execute_with_answer().await
     }
 }
 
-/// Where a success body does not fit `T`, decoding it again.
-fn locate<T: DeserializeOwned>(body: &[u8]) -> Option<DecodeError> {
-    tallyfy_api::decode::<T>(body).err()
+/// A call with settings of its own; see [`Execute::customize`].
+#[derive(Debug)]
+pub struct Customized<C> {
+    call: C,
+    retry: Option<RetryPolicy>,
+    timeout: Option<Duration>,
+}
+
+impl<C: Call + Send> Customized<C> {
+    /// Retries this call as `policy` says, instead of the client's policy.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Gives each attempt of this call `timeout`, instead of the client's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Sends it; see [`Execute::execute`].
+    pub async fn execute(self) -> Result<C::Output, Error> {
+        self.execute_with_answer().await.map(Answered::into_value)
+    }
+
+    /// Sends it; see [`Execute::execute_with_answer`].
+    pub async fn execute_with_answer(self) -> Result<Answered<C::Output>, Error> {
+        let op = C::OPERATION;
+        let (extension, mut request) = self
+            .call
+            .build()
+            .map_err(|reason| Error::invalid_input(Some(op), reason))?;
+        let transport = extension.get::<Transport>().ok_or_else(|| {
+            Error::invalid_input(
+                Some(op),
+                "the operation was built by a client that cannot send it; use tallyfy::Client",
+            )
+        })?;
+        transport
+            .prepare(&mut request, op, self.timeout)
+            .map_err(|reason| Error::invalid_input(Some(op), reason))?;
+        let retry = self.retry.as_ref().unwrap_or(&transport.retry);
+        let sent = transport.send(request, op, retry).await;
+        decode::<C>(op, sent)
+    }
+}
+
+/// The output of a call, or the error its last answer or failure makes.
+fn decode<C: Call>(op: &'static Operation, sent: Sent) -> Result<Answered<C::Output>, Error> {
+    let Sent {
+        result,
+        attempts,
+        earlier_may_have_applied,
+    } = sent;
+    let answer = match result {
+        Ok(answer) => answer,
+        Err(failure) => return Err(transport_error(op, failure, attempts)),
+    };
+    let attempts = Attempts {
+        count: attempts,
+        earlier_may_have_applied,
+    };
+    let status = answer.status;
+    if !op.is_success(status.as_u16()) || (answer.truncated && op.returns_body) {
+        return Err(answer_error(op, &answer, attempts, None));
+    }
+    match C::decode(&answer.body) {
+        Ok(value) => Ok(Answered {
+            value,
+            status,
+            request_id: answer.request_id(),
+            body: answer.body,
+        }),
+        Err(mismatch) => {
+            let explanation = format!(
+                "the server carried the operation out, but its answer does not decode: {mismatch}"
+            );
+            Err(answer_error(op, &answer, attempts, Some(explanation)).with_source(mismatch))
+        }
+    }
+}
+
+fn transport_error(op: &'static Operation, error: reqwest::Error, attempts: u32) -> Error {
+    if error.is_builder() {
+        return Error::invalid_input(Some(op), "the request could not be built").with_source(error);
+    }
+    let (kind, explanation) = match Failure::of(&error) {
+        Failure::NotDelivered => (
+            ErrorKind::NotDelivered,
+            "could not reach the server; the request was not delivered",
+        ),
+        Failure::Timeout => (
+            ErrorKind::Timeout,
+            "no complete answer in time; the request may have been applied",
+        ),
+        Failure::Interrupted => (
+            ErrorKind::Interrupted,
+            "the connection broke after sending; the request may have been applied",
+        ),
+    };
+    let mut error = Error::new(kind, Some(op), explanation).with_source(error);
+    error.inner_mut().attempts = attempts;
+    error
+}
+
+/// How many requests a call sent, and whether one before the last may have landed.
+#[derive(Clone, Copy)]
+struct Attempts {
+    count: u32,
+    earlier_may_have_applied: bool,
+}
+
+/// The error an answer makes: the status decides the kind, whatever the body.
+fn answer_error(
+    op: &'static Operation,
+    answer: &Answer,
+    attempts: Attempts,
+    explanation: Option<String>,
+) -> Error {
+    let status = answer.status;
+    let already_gone =
+        status == StatusCode::NOT_FOUND && op.irreversible && attempts.earlier_may_have_applied;
+    let kind = match status.as_u16() {
+        404 if already_gone => ErrorKind::AlreadyGone,
+        401 => ErrorKind::Unauthorized,
+        403 => ErrorKind::Forbidden,
+        404 => ErrorKind::NotFound,
+        422 => ErrorKind::Unprocessable,
+        429 => ErrorKind::RateLimited,
+        400..=499 => ErrorKind::ClientError,
+        500..=599 => ErrorKind::ServerError,
+        _ => ErrorKind::UnexpectedResponse,
+    };
+    let explanation = explanation.unwrap_or_else(|| {
+        if status.is_success() && answer.truncated {
+            format!("the answer's body is larger than {MAX_SUCCESS_BODY} bytes")
+        } else if status.is_success() {
+            "the server carried the operation out, but answered with a status the spec does not document".into()
+        } else if already_gone {
+            "an earlier attempt may have deleted it: the retry found nothing left to delete".into()
+        } else {
+            op.describe(status.as_u16())
+                .or(status.canonical_reason())
+                .unwrap_or("an undocumented status")
+                .into()
+        }
+    });
+    let parsed = body::parse(&answer.body);
+    let mut error = Error::new(kind, Some(op), explanation);
+    let inner = error.inner_mut();
+    inner.status = Some(status);
+    inner.message = parsed.message;
+    inner.code = parsed.code;
+    inner.field_errors = parsed.field_errors;
+    inner.request_id = answer.request_id();
+    inner.retry_after = answer.retry_after();
+    inner.body = body::excerpt(&answer.body);
+    inner.attempts = attempts.count;
+    error
 }
 
 /// A decoded answer with what came with it; see [`Execute::execute_with_answer`].
@@ -121,7 +277,7 @@ impl<T> Answered<T> {
         self.status
     }
 
-    /// The answer's `X-Request-Id`, if it had one.
+    /// The answer's `X-Request-Id`, if it had one: successes have one too.
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
     }
@@ -130,125 +286,4 @@ impl<T> Answered<T> {
     pub fn body(&self) -> &[u8] {
         &self.body
     }
-}
-
-/// Turns the generated client's error, and what the attempts came to, into an [`Error`].
-/// `locate` decodes a success body again to say where it does not fit.
-fn into_error<E>(
-    op: &'static Operation,
-    raw: RawError<E>,
-    record: CallRecord,
-    locate: impl FnOnce(&[u8]) -> Option<DecodeError>,
-) -> Error {
-    match raw {
-        RawError::InvalidRequest(reason) => Error::invalid_input(Some(op.id), reason),
-        RawError::CommunicationError(e)
-        | RawError::ResponseBodyError(e)
-        | RawError::InvalidUpgrade(e)
-            if e.is_builder() =>
-        {
-            Error::invalid_input(Some(op.id), "the request could not be built").with_source(e)
-        }
-        RawError::CommunicationError(e)
-        | RawError::ResponseBodyError(e)
-        | RawError::InvalidUpgrade(e) => transport_error(op, e, &record),
-        RawError::InvalidResponsePayload(body, decode) => match record.last.clone() {
-            Some(answer) if answer.status.is_success() => {
-                let error = answer_error(op, answer, &record);
-                match locate(&body) {
-                    Some(located) => {
-                        let explanation = format!("{}: {located}", error.details().explanation);
-                        error.explained(explanation).with_source(located)
-                    }
-                    None => error.with_source(decode),
-                }
-            }
-            Some(answer) => answer_error(op, answer, &record).with_source(decode),
-            None => {
-                unexpected(op, &record, "the answer's body does not decode").with_source(decode)
-            }
-        },
-        RawError::ErrorResponse(_) | RawError::UnexpectedResponse(_) | RawError::Custom(_) => {
-            match record.last.clone() {
-                Some(answer) => answer_error(op, answer, &record),
-                None => unexpected(op, &record, "the answer was lost"),
-            }
-        }
-    }
-}
-
-fn transport_error(op: &'static Operation, error: reqwest::Error, record: &CallRecord) -> Error {
-    let (variant, explanation): (fn(Box<ErrorDetails>) -> Error, _) = match Failure::of(&error) {
-        Failure::NotDelivered => (
-            Error::NotDelivered,
-            "could not reach the server; the request was not delivered",
-        ),
-        Failure::Timeout => (
-            Error::Timeout,
-            "no complete answer in time; the request may have been applied",
-        ),
-        Failure::Interrupted => (
-            Error::Interrupted,
-            "the connection broke after sending; the request may have been applied",
-        ),
-    };
-    variant(Box::new(ErrorDetails {
-        operation: Some(op.id),
-        explanation: explanation.into(),
-        attempts: record.attempts,
-        ..ErrorDetails::default()
-    }))
-    .with_source(error)
-}
-
-fn answer_error(op: &'static Operation, answer: LastAnswer, record: &CallRecord) -> Error {
-    let status = answer.status;
-    let already_gone =
-        status == StatusCode::NOT_FOUND && op.irreversible && record.earlier_may_have_applied;
-    let variant: fn(Box<ErrorDetails>) -> Error = match status.as_u16() {
-        404 if already_gone => Error::AlreadyGone,
-        401 => Error::Unauthorized,
-        403 => Error::Forbidden,
-        404 => Error::NotFound,
-        422 => Error::Unprocessable,
-        429 => Error::RateLimited,
-        400..=499 => Error::ClientError,
-        500..=599 => Error::ServerError,
-        _ => Error::UnexpectedResponse,
-    };
-    let explanation = if status.is_success() && answer.truncated {
-        format!("the answer's body is larger than {MAX_SUCCESS_BODY} bytes")
-    } else if status.is_success() {
-        "the server carried the operation out, but its answer does not decode".to_string()
-    } else if already_gone {
-        "an earlier attempt may have deleted it: the retry found nothing left to delete".to_string()
-    } else {
-        op.describe(status.as_u16())
-            .or(status.canonical_reason())
-            .unwrap_or("an undocumented status")
-            .to_string()
-    };
-    let parsed = body::parse(&answer.body);
-    variant(Box::new(ErrorDetails {
-        operation: Some(op.id),
-        explanation,
-        status: Some(status),
-        message: parsed.message,
-        code: parsed.code,
-        field_errors: parsed.field_errors,
-        request_id: answer.request_id(),
-        retry_after: answer.retry_after(),
-        body: body::excerpt(&answer.body),
-        attempts: record.attempts,
-        source: None,
-    }))
-}
-
-fn unexpected(op: &'static Operation, record: &CallRecord, explanation: &str) -> Error {
-    Error::UnexpectedResponse(Box::new(ErrorDetails {
-        operation: Some(op.id),
-        explanation: explanation.into(),
-        attempts: record.attempts,
-        ..ErrorDetails::default()
-    }))
 }

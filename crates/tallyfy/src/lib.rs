@@ -6,7 +6,7 @@
 //! decoded body or one [`Error`] type, whatever the operation.
 //!
 //! ```no_run
-//! use tallyfy::{Client, Error, Execute};
+//! use tallyfy::prelude::*;
 //!
 //! # async fn demo() -> Result<(), Error> {
 //! let client = Client::new("my-token")?;
@@ -32,9 +32,15 @@
 //! `X-Tallyfy-Client: APIClient` and a `User-Agent`. Redirects are not followed.
 //!
 //! # Error kinds
-//! [`Error::kind`] is a stable snake_case string: logs, metrics, the command line and
-//! other language SDKs use the same names. Each kind is a variant of [`Error`] and has an
-//! `is_*` predicate.
+//! [`Error::kind`] is an [`ErrorKind`], whose [`as_str`](ErrorKind::as_str) is a stable
+//! snake_case name: logs, metrics, the command line, the purge journal and other
+//! language SDKs use the same names. Each kind has an `is_*` predicate on [`Error`]. An
+//! error's `Display` is one clause (`get_process: not_found (HTTP 404)`); its details
+//! are behind accessors ([`Error::explanation`], [`Error::message`], [`Error::code`],
+//! [`Error::request_id`], ...) and the underlying failure is its `source()`.
+//!
+//! "Retryable" below is [`Error::is_retryable`]: whether the retry rules resend it, for
+//! an idempotent operation; for a POST only `rate_limited` and `not_delivered` are.
 //!
 //! | kind | when | retryable | may have been applied |
 //! |---|---|---|---|
@@ -45,10 +51,10 @@
 //! | `unprocessable` | 422 (permanent delete: the process is not archived yet) | no | no |
 //! | `rate_limited` | 429, carrying the parsed `Retry-After` | yes | no |
 //! | `client_error` | any other 4xx | no | no |
-//! | `server_error` | 5xx | yes | yes |
+//! | `server_error` | 5xx | 500, 502, 503, 504: yes, but not for a POST | yes |
 //! | `not_delivered` | transport failure before sending (refused, DNS, TLS) | yes | no |
-//! | `timeout` | no complete answer in time after sending | yes | yes |
-//! | `interrupted` | the connection broke after sending | yes | yes |
+//! | `timeout` | no complete answer in time after sending | yes, but not for a POST | yes |
+//! | `interrupted` | the connection broke after sending | yes, but not for a POST | yes |
 //! | `unexpected_response` | a status the spec does not know, or an undecodable success body | no | yes |
 //! | `already_gone` | an irreversible delete's retry answered 404 after an earlier attempt may have landed | no | yes |
 //!
@@ -103,7 +109,7 @@
 //! teach, for this SDK and any other:
 //!
 //! - **User IDs are integers** (`"started_by": 1002`); one documented example shows a
-//!   string. Read either into one type ([`UserId`](tallyfy_api::UserId)): a numeric
+//!   string. Read either into one type ([`UserId`]): a numeric
 //!   string is the number.
 //! - **Only `id` is always there.** Every other field of a process is absent in some
 //!   example, and `archived_at`, `completed_at` and `parent_id` are often `null`.
@@ -138,6 +144,9 @@ mod client;
 mod error;
 mod execute;
 mod gate;
+#[rustfmt::skip]
+#[allow(clippy::all)]
+mod operations;
 pub mod pages;
 mod path;
 pub mod purge;
@@ -149,14 +158,19 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
     http_client_builder,
 };
-pub use error::{BoxError, Error, ErrorDetails, KINDS};
-pub use execute::{Answered, Execute};
+pub use error::{BoxError, Error, ErrorKind};
+pub use execute::{Answered, Customized, Execute};
 pub use purge::{Purge, PurgeError, PurgeEvent, PurgeOutcome, PurgeSummary};
 /// The HTTP client this crate sends with, for configuring one to pass in.
 pub use reqwest;
 pub use retry::RetryPolicy;
-pub use tallyfy_api::{OPERATIONS, Operation, builder, types};
+pub use tallyfy_api::{OPERATIONS, Operation, UserId, builder, types};
 pub use transport::{MAX_ERROR_BODY, MAX_SUCCESS_BODY};
+
+/// What most code that uses the SDK needs: `use tallyfy::prelude::*;`.
+pub mod prelude {
+    pub use crate::{Client, Error, ErrorKind, Execute, RetryPolicy};
+}
 
 /// The README's examples, compiled as doctests.
 #[doc = include_str!("../../../README.md")]

@@ -30,7 +30,7 @@ use serde_json::json;
 use tallyfy_api::types::Run;
 
 use crate::pages::ProcessQuery;
-use crate::{Client, Error, Execute};
+use crate::{Client, Error, ErrorKind, Execute};
 
 /// What became of one process.
 #[derive(Debug)]
@@ -41,8 +41,8 @@ pub enum PurgeOutcome {
     /// Not there any more: deleted by an earlier attempt or run (`already_gone`), or by
     /// someone else (`not_found`). The kind says which.
     AlreadyGone {
-        /// `already_gone` or `not_found`.
-        kind: &'static str,
+        /// [`ErrorKind::AlreadyGone`] or [`ErrorKind::NotFound`].
+        kind: ErrorKind,
     },
     /// Not archived (422): left alone.
     NotArchived,
@@ -94,11 +94,17 @@ pub struct PurgeEvent {
 #[non_exhaustive]
 pub enum PurgeError {
     /// Listing the processes failed (after retries).
-    #[error("listing the processes failed: {0}")]
+    #[error("listing the processes failed")]
     Listing(#[source] Error),
     /// The journal could not be read or written: stopping is the only safe course.
-    #[error("the journal failed: {0}")]
-    Journal(#[source] std::io::Error),
+    #[error("the journal {} could not be read or written", path.display())]
+    Journal {
+        /// The journal's file.
+        path: PathBuf,
+        /// What the file system said.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// The counts of a whole purge, earlier runs of the same journal included.
@@ -387,7 +393,7 @@ fn journal_line(id: &str, outcome: &PurgeOutcome) -> serde_json::Value {
     match outcome {
         PurgeOutcome::Failed(e) => {
             line["kind"] = json!(e.kind());
-            line["message"] = json!(e.to_string());
+            line["message"] = json!(e.explanation());
         }
         PurgeOutcome::AlreadyGone { kind } => line["kind"] = json!(kind),
         _ => {}
@@ -409,24 +415,30 @@ struct Earlier {
 /// The append-only journal; see [`Purge::journal`] for what it promises.
 struct Journal {
     file: Mutex<File>,
+    path: PathBuf,
 }
 
 impl Journal {
     fn open(path: PathBuf) -> Result<(Self, Earlier), PurgeError> {
+        let failed = |source| PurgeError::Journal {
+            path: path.clone(),
+            source,
+        };
         let file = OpenOptions::new()
             .create(true)
             .read(true)
             .append(true)
             .open(&path)
-            .map_err(PurgeError::Journal)?;
-        let (earlier, complete) = Self::read(&file).map_err(PurgeError::Journal)?;
+            .map_err(failed)?;
+        let (earlier, complete) = Self::read(&file).map_err(failed)?;
         // A torn last line: cut it, so that the next entry starts a line of its own.
-        if file.metadata().map_err(PurgeError::Journal)?.len() > complete {
-            file.set_len(complete).map_err(PurgeError::Journal)?;
+        if file.metadata().map_err(failed)?.len() > complete {
+            file.set_len(complete).map_err(failed)?;
         }
         Ok((
             Self {
                 file: Mutex::new(file),
+                path,
             },
             earlier,
         ))
@@ -482,7 +494,10 @@ impl Journal {
         let mut line = entry.to_string().into_bytes();
         line.push(b'\n');
         let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
-        file.write_all(&line).map_err(PurgeError::Journal)
+        file.write_all(&line).map_err(|source| PurgeError::Journal {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 

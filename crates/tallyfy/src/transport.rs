@@ -1,15 +1,15 @@
 //! How every request leaves the client: headers, path checks, bounded reads, retries,
-//! tracing. One implementation of [`tallyfy_api::Transport`] serves every operation.
+//! tracing. One [`Transport`] per client serves every operation; it hands back the last
+//! answer, its body read once, and what the attempts came to.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use reqwest::ResponseBuilderExt;
-use tallyfy_api::{BoxFuture, Operation};
+use http::{HeaderName, HeaderValue, StatusCode, header};
+use tallyfy_api::Operation;
 use tracing::Instrument;
 
 use crate::gate::Gate;
@@ -48,59 +48,18 @@ pub(crate) struct Transport {
     pub gate: Arc<Gate>,
 }
 
-/// What one call's attempts came to, for the error it may become.
-#[derive(Debug, Default)]
-pub(crate) struct CallRecord {
-    /// Requests sent so far.
+/// What a call's attempts came to: the last answer or failure, and the attempts.
+pub(crate) struct Sent {
+    pub result: reqwest::Result<Answer>,
+    /// Requests sent.
     pub attempts: u32,
     /// Whether an attempt before the last may have been applied.
     pub earlier_may_have_applied: bool,
-    /// The last answer, as far as an error needs it.
-    pub last: Option<LastAnswer>,
 }
 
-/// An answer with its body read (up to the cap).
-struct Answer {
-    /// The response as it came; its body has been read into `body`.
-    response: reqwest::Response,
-    body: Bytes,
-    /// The body was longer than the cap and was cut.
-    truncated: bool,
-}
-
-impl Answer {
-    /// The answer as a response again. One without a body is handed back as it came;
-    /// otherwise the body read is put back, and the URL kept (the default would be a
-    /// placeholder parsed anew for every answer).
-    fn into_response(self) -> reqwest::Response {
-        let Answer {
-            mut response, body, ..
-        } = self;
-        if CALL.try_with(|_| ()).is_ok() {
-            // `.execute()` returns the body alone: spare the generated client a copy of
-            // headers nobody reads.
-            *response.headers_mut() = HeaderMap::new();
-        }
-        if body.is_empty() {
-            return response;
-        }
-        let mut rebuilt = http::Response::new(body);
-        if let Ok(with_url) = http::Response::builder()
-            .url(response.url().clone())
-            .body(())
-        {
-            *rebuilt.extensions_mut() = with_url.into_parts().0.extensions;
-        }
-        *rebuilt.status_mut() = response.status();
-        *rebuilt.headers_mut() = std::mem::take(response.headers_mut());
-        reqwest::Response::from(rebuilt)
-    }
-}
-
-/// What an error needs of an answer; cheap to keep (the body and header values are
-/// shared, not copied).
-#[derive(Debug, Clone)]
-pub(crate) struct LastAnswer {
+/// An answer with its body read (up to the cap for its status).
+#[derive(Debug)]
+pub(crate) struct Answer {
     pub status: StatusCode,
     request_id: Option<HeaderValue>,
     retry_after: Option<HeaderValue>,
@@ -109,34 +68,13 @@ pub(crate) struct LastAnswer {
     pub truncated: bool,
 }
 
-impl LastAnswer {
-    fn of(answer: &Answer) -> Self {
-        Self {
-            status: answer.response.status(),
-            request_id: answer.response.headers().get(REQUEST_ID).cloned(),
-            retry_after: answer.response.headers().get(header::RETRY_AFTER).cloned(),
-            body: answer.body.clone(),
-            truncated: answer.truncated,
-        }
-    }
-
+impl Answer {
     pub(crate) fn retry_after(&self) -> Option<Duration> {
         parse_retry_after(self.retry_after.as_ref()?.to_str().ok()?, SystemTime::now())
     }
 
     pub(crate) fn request_id(&self) -> Option<String> {
         Some(self.request_id.as_ref()?.to_str().ok()?.to_owned())
-    }
-}
-
-/// Tallyfy does not read `+` in a query string as a space, so spaces go as `%20`.
-///
-/// The generated client encodes queries as forms do: a space as `+`, a `+` as `%2B`. So
-/// every `+` in such a query is a space, and can be written as `%20` without ambiguity.
-fn spaces_as_percent_20(url: &mut reqwest::Url) {
-    if let Some(query) = url.query().filter(|q| q.contains('+')) {
-        let query = query.replace('+', "%20");
-        url.set_query(Some(&query));
     }
 }
 
@@ -160,49 +98,47 @@ fn spare(request: &reqwest::Request) -> Option<reqwest::Request> {
     Some(copy)
 }
 
-tokio::task_local! {
-    /// The record of the call being executed, when it runs under [`record_call`].
-    static CALL: Arc<Mutex<CallRecord>>;
+/// Tallyfy does not read `+` in a query string as a space, so spaces go as `%20`.
+///
+/// The generated client encodes queries as forms do: a space as `+`, a `+` as `%2B`. So
+/// every `+` in such a query is a space, and can be written as `%20` without ambiguity.
+fn spaces_as_percent_20(url: &mut reqwest::Url) {
+    if let Some(query) = url.query().filter(|q| q.contains('+')) {
+        let query = query.replace('+', "%20");
+        url.set_query(Some(&query));
+    }
 }
 
-/// Runs `call`, collecting what its attempts came to.
-pub(crate) async fn record_call<T>(call: impl Future<Output = T>) -> (T, CallRecord) {
-    let record = Arc::new(Mutex::new(CallRecord::default()));
-    let output = CALL.scope(record.clone(), call).await;
-    let record = std::mem::take(&mut *record.lock().unwrap_or_else(PoisonError::into_inner));
-    (output, record)
-}
-
-fn note(update: impl FnOnce(&mut CallRecord)) {
-    let _ =
-        CALL.try_with(|record| update(&mut record.lock().unwrap_or_else(PoisonError::into_inner)));
-}
-
-impl tallyfy_api::Transport for Transport {
-    fn prepare(
+impl Transport {
+    /// Checks and completes a request before anything is sent: the path, the query's
+    /// spaces, the headers Tallyfy documents (plus a user agent), the timeout. An `Err`
+    /// refuses it.
+    pub(crate) fn prepare(
         &self,
         request: &mut reqwest::Request,
         op: &'static Operation,
+        timeout: Option<Duration>,
     ) -> Result<(), String> {
         path::check(request.url().path(), &self.base_path, op.path)?;
         spaces_as_percent_20(request.url_mut());
         let headers = request.headers_mut();
-        // Only the headers Tallyfy documents, plus a user agent.
         headers.insert(header::AUTHORIZATION, self.authorization.clone());
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(CLIENT_HEADER, HeaderValue::from_static("APIClient"));
         headers.insert(header::USER_AGENT, self.user_agent.clone());
-        if let Some(timeout) = self.per_request_timeout {
+        if let Some(timeout) = timeout.or(self.per_request_timeout) {
             *request.timeout_mut() = Some(timeout);
         }
         Ok(())
     }
 
-    fn execute<'a>(
-        &'a self,
+    /// Sends a prepared request, again as `retry` allows, inside the request's span.
+    pub(crate) async fn send(
+        &self,
         request: reqwest::Request,
         op: &'static Operation,
-    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        retry: &RetryPolicy,
+    ) -> Sent {
         let span = tracing::info_span!(
             "tallyfy.request",
             operation = op.id,
@@ -212,21 +148,18 @@ impl tallyfy_api::Transport for Transport {
             status = tracing::field::Empty,
             request_id = tracing::field::Empty,
         );
-        Box::pin(
-            self.execute_with_retries(request, op, span.clone())
-                .instrument(span),
-        )
+        Box::pin(self.send_with_retries(request, op, retry, span.clone()))
+            .instrument(span)
+            .await
     }
-}
 
-impl Transport {
-    /// Sends `request`, again as the retry policy allows; `span` is the request's.
-    async fn execute_with_retries(
+    async fn send_with_retries(
         &self,
         mut request: reqwest::Request,
         op: &'static Operation,
+        retry: &RetryPolicy,
         span: tracing::Span,
-    ) -> reqwest::Result<reqwest::Response> {
+    ) -> Sent {
         let mut earlier_may_have_applied = false;
         let mut attempt = 0;
         let mut waited_own_hold = false;
@@ -245,26 +178,22 @@ impl Transport {
                 span.record("attempt", attempt);
             }
 
-            let result = self.attempt(request).await;
-            let (outcome, last) = match &result {
+            let result = self.attempt(request, op).await;
+            let outcome = match &result {
                 Ok(answer) => {
-                    let last = LastAnswer::of(answer);
                     if !span.is_disabled() {
-                        span.record("status", last.status.as_u16());
-                        if let Some(id) = last.request_id.as_ref().and_then(|id| id.to_str().ok()) {
+                        span.record("status", answer.status.as_u16());
+                        if let Some(id) = answer.request_id.as_ref().and_then(|id| id.to_str().ok())
+                        {
                             span.record("request_id", id);
                         }
                     }
-                    let retry_after = last.retry_after();
-                    (
-                        Outcome::Answered {
-                            status: last.status,
-                            retry_after,
-                        },
-                        Some(last),
-                    )
+                    Outcome::Answered {
+                        status: answer.status,
+                        retry_after: answer.retry_after(),
+                    }
                 }
-                Err(error) => (Outcome::Failed(Failure::of(error)), None),
+                Err(error) => Outcome::Failed(Failure::of(error)),
             };
             // A 429 holds every request of the client back (within the cap) and slows
             // its pace; any other answer tells the gate what the server accepts.
@@ -273,7 +202,7 @@ impl Transport {
                 Outcome::Answered {
                     status: StatusCode::TOO_MANY_REQUESTS,
                     retry_after: Some(wait),
-                } if wait <= self.retry.max_retry_after() => {
+                } if wait <= retry.max_retry_after() => {
                     self.gate.rate_limited(now, now + wait);
                     true
                 }
@@ -283,16 +212,8 @@ impl Transport {
                 }
                 Outcome::Failed(_) => false,
             };
-            note(|record| {
-                record.attempts = attempt;
-                record.earlier_may_have_applied = earlier_may_have_applied;
-                record.last = last;
-            });
 
-            match (
-                self.retry.decide(op.is_idempotent(), &outcome, attempt),
-                spare,
-            ) {
+            match (retry.decide(op.is_idempotent(), &outcome, attempt), spare) {
                 (Verdict::Retry { wait, reason }, Some(spare)) => {
                     tracing::info!(
                         operation = op.id,
@@ -306,16 +227,27 @@ impl Transport {
                     (self.sleep)(wait).await;
                     request = spare;
                 }
-                _ => return result.map(Answer::into_response),
+                _ => {
+                    return Sent {
+                        result,
+                        attempts: attempt,
+                        earlier_may_have_applied,
+                    };
+                }
             }
         }
     }
 
-    /// Sends once and reads the body, up to the cap for its status.
-    async fn attempt(&self, request: reqwest::Request) -> reqwest::Result<Answer> {
+    /// Sends once and reads the body, up to the cap for its status: a success body of an
+    /// operation that documents none is read no further than an error body.
+    async fn attempt(
+        &self,
+        request: reqwest::Request,
+        op: &'static Operation,
+    ) -> reqwest::Result<Answer> {
         let mut response = self.http.execute(request).await?;
         let status = response.status();
-        let cap = if status.is_success() {
+        let cap = if status.is_success() && op.returns_body {
             MAX_SUCCESS_BODY
         } else {
             MAX_ERROR_BODY
@@ -337,8 +269,11 @@ impl Transport {
             truncated,
             "answer read"
         );
+        let headers = response.headers();
         Ok(Answer {
-            response,
+            status,
+            request_id: headers.get(REQUEST_ID).cloned(),
+            retry_after: headers.get(header::RETRY_AFTER).cloned(),
             body: body.freeze(),
             truncated,
         })
