@@ -10,4 +10,6 @@
 
 mod corpus;
 mod fake;
+#[path = "../common/json.rs"]
+mod json;
 mod schema;

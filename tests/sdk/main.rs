@@ -6,6 +6,8 @@
 mod conformance;
 mod errors;
 mod input;
+#[path = "../common/json.rs"]
+mod json;
 mod operations;
 mod purge;
 mod requests;

@@ -1,11 +1,11 @@
-//! Shared fixtures: IDs, a client for a mock server, and one call per operation.
+//! Shared fixtures: IDs, a client for a mock server, and a call of any operation by name.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use httpmock::MockServer;
 use serde_json::{Value, json};
-use tallyfy::{Client, Error, Execute, Operation, RetryPolicy};
+use tallyfy::{Answered, Args, Client, Error, Operation, RetryPolicy};
 
 pub const TOKEN: &str = "tok-SECRET-5f1e9c";
 pub const ORG: &str = "org_8f3a";
@@ -47,87 +47,45 @@ pub fn recording_client(base_url: &str, retry: RetryPolicy) -> (Client, Arc<Mute
     (client, waits)
 }
 
-/// Calls operation `id` with the fixture IDs; the success body comes back as JSON.
+/// The fixture value of a path parameter: the constants above, or one made from its
+/// name for a parameter no test knows yet.
+pub fn fixture(name: &str) -> String {
+    match name {
+        "org_id" => ORG.into(),
+        "run_id" => RUN.into(),
+        "task_id" => TASK.into(),
+        "tag_id" => TAG.into(),
+        other => format!("{}_5e1", other.trim_end_matches("_id")),
+    }
+}
+
+/// The path parameters of `op`, by name, in order.
+pub fn path_params(op: &Operation) -> Vec<&'static str> {
+    op.path
+        .split('{')
+        .skip(1)
+        .filter_map(|part| part.split_once('}').map(|(name, _)| name))
+        .collect()
+}
+
+/// Calls operation `id` with the fixture IDs (by name, derived from the spec: a new
+/// operation needs nothing here); the success body comes back as JSON.
 pub async fn call(client: &Client, id: &str) -> Result<Value, Error> {
-    fn json<T: serde::Serialize>(value: T) -> Value {
-        serde_json::to_value(value).expect("serializable")
+    let op = Operation::find(id).unwrap_or_else(|| panic!("no operation `{id}`"));
+    let mut args = Args::new();
+    for name in path_params(op) {
+        args.insert(name, fixture(name));
     }
-    match id {
-        "list_processes" => client
-            .list_processes()
-            .org_id(ORG)
-            .execute()
-            .await
-            .map(json),
-        "get_process" => client
-            .get_process()
-            .org_id(ORG)
-            .run_id(RUN)
-            .execute()
-            .await
-            .map(json),
-        "archive_process" => client
-            .archive_process()
-            .org_id(ORG)
-            .run_id(RUN)
-            .execute()
-            .await
-            .map(json),
-        "activate_process" => client
-            .activate_process()
-            .org_id(ORG)
-            .run_id(RUN)
-            .execute()
-            .await
-            .map(json),
-        "permanently_delete_process" => client
-            .permanently_delete_process()
-            .org_id(ORG)
-            .run_id(RUN)
-            .execute()
-            .await
-            .map(json),
-        "archive_task" => client
-            .archive_task()
-            .org_id(ORG)
-            .task_id(TASK)
-            .execute()
-            .await
-            .map(json),
-        "restore_task" => client
-            .restore_task()
-            .org_id(ORG)
-            .task_id(TASK)
-            .execute()
-            .await
-            .map(json),
-        "permanently_delete_task" => client
-            .permanently_delete_task()
-            .org_id(ORG)
-            .task_id(TASK)
-            .execute()
-            .await
-            .map(json),
-        "delete_tag" => client
-            .delete_tag()
-            .org_id(ORG)
-            .tag_id(TAG)
-            .execute()
-            .await
-            .map(json),
-        other => panic!(
-            "operation `{other}` is in the spec but not in the test table: add it to support::call"
-        ),
-    }
+    client.call(id, &args).await.map(Answered::into_value)
 }
 
 /// The exact path operation `op` requests with the fixture IDs.
 pub fn path_of(op: &Operation) -> String {
-    op.path
-        .replace("{org_id}", ORG)
-        .replace("{run_id}", RUN)
-        .replace("{task_id}", TASK)
-        .replace("{tag_id}", TAG)
+    path_params(op)
+        .into_iter()
+        .fold(op.path.to_string(), |path, name| {
+            path.replace(&format!("{{{name}}}"), &fixture(name))
+        })
 }
 
 /// A realistic process, as the API sends it (with a field the spec does not know).
@@ -141,8 +99,8 @@ pub fn run(archived: bool) -> Value {
         "summary": null,
         "status": if archived { "archived" } else { "active" },
         "progress": {"complete": 3, "total": 8, "percent": 37.5},
-        "started_by": "u_12",
-        "owner_id": "u_12",
+        "started_by": 1012,
+        "owner_id": 1012,
         "created_at": "2025-01-15T10:30:00.000Z",
         "started_at": "2025-01-15T10:30:00.000Z",
         "last_updated": "2025-02-01T08:00:00.000Z",
@@ -156,21 +114,37 @@ pub fn run(archived: bool) -> Value {
     })
 }
 
-/// The documented success status and body of operation `id`.
+/// The documented success of operation `id`: its status and example body, from the
+/// response corpus (`tests/fixtures/tallyfy-docs/`), or `null` where it shows none.
 pub fn success(id: &str) -> (u16, Value) {
-    match id {
-        "list_processes" => (
-            200,
-            json!({
-                "data": [run(false), run(true)],
-                "meta": {"pagination": {"total": 2, "count": 2, "per_page": 10, "current_page": 1, "total_pages": 1, "links": []}}
-            }),
-        ),
-        "get_process" | "activate_process" => (200, json!({"data": run(false)})),
-        "archive_process" => (200, json!({"data": run(true)})),
-        "permanently_delete_process" | "restore_task" => (200, Value::Null),
-        _ => (204, Value::Null),
-    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tallyfy-docs");
+    let index: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("index.json")).expect("the corpus index"),
+    )
+    .expect("the corpus index parses");
+    let example = index["examples"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| {
+            e["operation"] == id
+                && e["status"]
+                    .as_u64()
+                    .is_some_and(|s| (200..300).contains(&s))
+        })
+        .unwrap_or_else(|| panic!("no documented success for `{id}` in the corpus"));
+    let status = example["status"]
+        .as_u64()
+        .and_then(|s| u16::try_from(s).ok())
+        .unwrap_or(200);
+    let body = match example["body"].as_str() {
+        Some(file) => {
+            serde_json::from_str(&std::fs::read_to_string(dir.join(file)).expect("a corpus body"))
+                .expect("a corpus body parses")
+        }
+        None => Value::Null,
+    };
+    (status, body)
 }
 
 /// A realistic error body for `status`.

@@ -18,6 +18,7 @@ use proc_macro2::TokenStream;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use quote::{ToTokens, format_ident, quote};
 
+use crate::calls::{self, is_named};
 use crate::{rewrite, spec};
 
 /// Whether to write the outputs or compare them with what is committed.
@@ -48,7 +49,14 @@ pub fn run(mode: Mode) -> Result<()> {
     rewrite::default_with_kept_fields(&mut client_file);
     let operations = operations_table(&spec, &client_file)?;
     rewrite::split_send(&mut client_file);
-    let methods = forwarders(&client_file);
+    let names: Vec<(String, String)> = spec::operations(&spec)
+        .filter_map(|(_, _, op)| op.operation_id.clone())
+        .map(|id| {
+            let builder = pascal_case(&id);
+            (id, builder)
+        })
+        .collect();
+    let methods = calls::client_methods(&client_file, &names);
     let mock = generate_mock(&spec)?;
 
     let outputs = [
@@ -269,44 +277,6 @@ fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
     })
 }
 
-/// The operations as methods of the `tallyfy` crate's `Client`, each handing out the
-/// generated builder with the generated method's docs: that client has no `Deref` to the
-/// generated one, so that nothing but `.execute()` can send.
-fn forwarders(client: &syn::File) -> TokenStream {
-    let methods = client.items.iter().filter_map(|item| match item {
-        syn::Item::Impl(imp) if imp.trait_.is_none() && is_named(&imp.self_ty, "Client") => {
-            Some(imp.items.iter())
-        }
-        _ => None,
-    });
-    let forwarders = methods.flatten().filter_map(|item| {
-        let syn::ImplItem::Fn(f) = item else {
-            return None;
-        };
-        let returns_builder = matches!(&f.sig.output, syn::ReturnType::Type(_, ty)
-            if ty.to_token_stream().to_string().starts_with("builder ::"));
-        if !returns_builder {
-            return None;
-        }
-        let (attrs, sig, name) = (&f.attrs, &f.sig, &f.sig.ident);
-        Some(quote! {
-            #(#attrs)*
-            pub #sig {
-                self.api().#name()
-            }
-        })
-    });
-    quote! {
-        use tallyfy_api::builder;
-
-        use crate::Client;
-
-        impl Client {
-            #(#forwarders)*
-        }
-    }
-}
-
 /// The `T` and `E` of `send(self) -> Result<ResponseValue<T>, Error<E>>` on `builder`.
 fn send_types(client: &syn::File, builder: &str) -> Option<(syn::Type, syn::Type)> {
     let module = client.items.iter().find_map(|item| match item {
@@ -329,10 +299,6 @@ fn send_types(client: &syn::File, builder: &str) -> Option<(syn::Type, syn::Type
     let [output] = generic_args(&value)?.try_into().ok()?;
     let [error] = generic_args(&error)?.try_into().ok()?;
     Some((output, error))
-}
-
-fn is_named(ty: &syn::Type, name: &str) -> bool {
-    matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == name))
 }
 
 fn generic_args(ty: &syn::Type) -> Option<Vec<syn::Type>> {

@@ -4,6 +4,7 @@
 //! - `generate --check`: fail with a diff when the committed code is stale.
 //! - `cold-build`: time a user's first build of the `tallyfy` crate.
 
+mod calls;
 mod cold_build;
 mod generate;
 mod rewrite;

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use openapiv3::{
-    AdditionalProperties, AnySchema, OpenAPI, Operation, PathItem, ReferenceOr, Response, Schema,
-    SchemaKind, StatusCode, Type,
+    AdditionalProperties, AnySchema, OpenAPI, Operation, Parameter, PathItem, ReferenceOr,
+    Response, Schema, SchemaKind, StatusCode, Type,
 };
 
 /// The extension that marks an operation whose effect cannot be undone.
@@ -137,6 +137,44 @@ fn keep_in(schema: &mut Schema) {
         | SchemaKind::AnyOf { any_of: schemas } => inline(schemas),
         _ => {}
     }
+}
+
+/// A parameter of an operation, as the command line and the dynamic call name it.
+pub struct Param {
+    pub name: String,
+    /// `path` or `query`.
+    pub location: &'static str,
+    pub required: bool,
+    pub description: String,
+}
+
+/// The parameters of `op` at `path`: the path item's and the operation's own, references
+/// followed, in the spec's order.
+pub fn parameters(spec: &OpenAPI, path: &str, op: &Operation) -> Vec<Param> {
+    let item = spec.paths.paths.get(path).and_then(ReferenceOr::as_item);
+    let shared = item.map(|i| i.parameters.iter()).into_iter().flatten();
+    shared
+        .chain(op.parameters.iter())
+        .filter_map(|p| match p {
+            ReferenceOr::Item(p) => Some(p),
+            ReferenceOr::Reference { reference } => reference
+                .strip_prefix("#/components/parameters/")
+                .and_then(|name| spec.components.as_ref()?.parameters.get(name)?.as_item()),
+        })
+        .filter_map(|p| {
+            let (location, data) = match p {
+                Parameter::Path { parameter_data, .. } => ("path", parameter_data),
+                Parameter::Query { parameter_data, .. } => ("query", parameter_data),
+                _ => return None,
+            };
+            Some(Param {
+                name: data.name.clone(),
+                location,
+                required: data.required,
+                description: data.description.clone().unwrap_or_default(),
+            })
+        })
+        .collect()
 }
 
 /// Whether any success response of `op` documents a body.

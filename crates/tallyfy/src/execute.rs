@@ -286,4 +286,14 @@ impl<T> Answered<T> {
     pub fn body(&self) -> &[u8] {
         &self.body
     }
+
+    /// The same answer with its decoded body turned into something else.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Answered<U> {
+        Answered {
+            value: f(self.value),
+            status: self.status,
+            request_id: self.request_id,
+            body: self.body,
+        }
+    }
 }

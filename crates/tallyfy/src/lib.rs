@@ -140,6 +140,7 @@
 
 mod auth;
 mod body;
+mod call;
 mod client;
 mod error;
 mod execute;
@@ -154,6 +155,7 @@ mod retry;
 mod transport;
 
 pub use auth::Token;
+pub use call::Args;
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
     http_client_builder,
