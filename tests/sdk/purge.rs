@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
 use futures_util::{StreamExt, TryStreamExt};
-use tallyfy::{Client, Execute, PurgeOutcome, RetryPolicy};
+use tallyfy::purge::OutcomeName;
+use tallyfy::{Client, Execute, PurgeOutcome, PurgeSummary, RetryPolicy};
 use tallyfy_fake::{FakeServer, Faults};
 
 fn client(fake: &FakeServer, token: &str) -> Client {
@@ -242,6 +243,170 @@ async fn a_journal_cut_off_mid_line_resumes_and_is_whole_again() {
     );
     assert!(recorded.values().all(|o| o.len() == 1), "{recorded:?}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_journal_written_before_it_was_typed_resumes_and_counts_the_whole_job() {
+    let fake = FakeServer::builder()
+        .processes(60)
+        .seed(9)
+        .start()
+        .await
+        .unwrap();
+    let client = client(&fake, fake.admin_token());
+    let archived: BTreeSet<String> = fake.archived_process_ids().into_iter().collect();
+    let ids: Vec<String> = archived.iter().take(6).cloned().collect();
+    // An earlier run deleted four (the fourth found gone), was cut off after starting the
+    // fifth, and failed the sixth.
+    for id in &ids[..4] {
+        client
+            .permanently_delete_process()
+            .org_id(fake.org_id())
+            .run_id(id)
+            .execute()
+            .await
+            .unwrap();
+    }
+    // Its journal, as `serde_json::json!` wrote it before the journal was typed, with
+    // keys in either order, an unknown key and a line that is not an entry.
+    let lines = [
+        format!(r#"{{"event":"started","id":"{}"}}"#, ids[0]),
+        format!(r#"{{"id":"{}","outcome":"deleted"}}"#, ids[0]),
+        format!(r#"{{"id":"{}","event":"started"}}"#, ids[1]),
+        format!(r#"{{"outcome":"deleted","id":"{}","host":"a"}}"#, ids[1]),
+        format!(r#"{{"id":"{}","outcome":"deleted"}}"#, ids[2]),
+        format!(
+            r#"{{"id":"{}","kind":"already_gone","outcome":"already_gone"}}"#,
+            ids[3]
+        ),
+        format!(r#"{{"event":"started","id":"{}"}}"#, ids[4]),
+        "# not an entry".to_string(),
+        format!(r#"{{"event":"started","id":"{}"}}"#, ids[5]),
+        format!(
+            r#"{{"id":"{}","kind":"server_error","message":"Internal Server Error","outcome":"failed"}}"#,
+            ids[5]
+        ),
+    ];
+    let journal =
+        std::env::temp_dir().join(format!("tallyfy-untyped-{}.jsonl", std::process::id()));
+    std::fs::write(&journal, lines.join("\n") + "\n").unwrap();
+
+    let (earlier, events) = client
+        .purge_archived_before(fake.org_id(), far_future())
+        .journal(&journal)
+        .start();
+    let mut expected = PurgeSummary::default();
+    for name in [OutcomeName::Deleted; 3] {
+        expected.add(name);
+    }
+    expected.add(OutcomeName::AlreadyGone);
+    assert_eq!(
+        (earlier.deleted, earlier.already_gone, earlier.failed),
+        (3, 1, 0),
+        "{earlier:?}"
+    );
+    assert_eq!(earlier.total(), expected.total());
+    assert_eq!(earlier.from_journal, 4);
+
+    let events: Vec<_> = events.try_collect().await.unwrap();
+    let mut summary = earlier;
+    let mut this_run = BTreeSet::new();
+    for event in &events {
+        summary.add(&event.outcome);
+        assert!(this_run.insert(event.id.clone()), "twice: {}", event.id);
+        assert!(
+            matches!(event.outcome, PurgeOutcome::Deleted),
+            "{}: {:?}",
+            event.id,
+            event.outcome
+        );
+    }
+    assert!(this_run.contains(&ids[4]), "the interrupted one is deleted");
+    assert!(this_run.contains(&ids[5]), "the failed one is tried again");
+    assert!(
+        this_run.iter().all(|id| !ids[..4].contains(id)),
+        "finished ones are skipped"
+    );
+    assert!(fake.archived_process_ids().is_empty());
+    assert_eq!(summary.total(), archived.len() as u64, "{summary:?}");
+    assert_eq!(summary.deleted, archived.len() as u64 - 1);
+    assert_eq!(summary.count(OutcomeName::AlreadyGone), 1);
+
+    // The journal goes on in the same format: every process's last outcome is final.
+    let recorded = journal_outcomes_tolerant(&journal);
+    assert_eq!(recorded.keys().cloned().collect::<BTreeSet<_>>(), archived);
+    for (id, outcomes) in &recorded {
+        let last = outcomes.last().map(String::as_str);
+        assert!(
+            matches!(last, Some("deleted" | "already_gone")),
+            "{id}: {outcomes:?}"
+        );
+    }
+    assert_eq!(recorded[&ids[5]], ["failed", "deleted"]);
+    let _ = std::fs::remove_file(&journal);
+}
+
+/// The outcomes each ID has in a journal, in order, skipping lines that are not JSON.
+fn journal_outcomes_tolerant(path: &std::path::Path) -> BTreeMap<String, Vec<String>> {
+    let mut outcomes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if let (Some(id), Some(outcome)) = (v["id"].as_str(), v["outcome"].as_str()) {
+            outcomes
+                .entry(id.to_owned())
+                .or_default()
+                .push(outcome.to_owned());
+        }
+    }
+    outcomes
+}
+
+#[tokio::test]
+async fn summary_and_run_agree_with_start() {
+    // `summary()` is `start()` with every outcome added to the earlier counts.
+    let fake = FakeServer::builder()
+        .processes(40)
+        .seed(3)
+        .start()
+        .await
+        .unwrap();
+    let archived = fake.archived_process_ids();
+    let active = fake.active_process_ids();
+    let ids = vec![archived[0].clone(), "0".repeat(32), active[0].clone()];
+    let client = client(&fake, fake.admin_token());
+    let (mut by_hand, events) = client
+        .purge_ids(fake.org_id(), ids.clone())
+        .dry_run(true)
+        .start();
+    let events: Vec<_> = events.try_collect().await.unwrap();
+    for event in &events {
+        by_hand.add(&event.outcome);
+    }
+    let summary = client
+        .purge_ids(fake.org_id(), ids.clone())
+        .dry_run(true)
+        .summary()
+        .await
+        .unwrap();
+    assert_eq!(summary, by_hand);
+    assert_eq!(summary.would_delete, 3);
+
+    let summary = client
+        .purge_ids(fake.org_id(), ids)
+        .summary()
+        .await
+        .unwrap();
+    let mut expected = PurgeSummary::default();
+    for name in [
+        OutcomeName::Deleted,
+        OutcomeName::AlreadyGone,
+        OutcomeName::NotArchived,
+    ] {
+        expected.add(name);
+    }
+    assert_eq!(summary, expected);
 }
 
 #[tokio::test]

@@ -87,6 +87,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     sleep: Sleeper,
     max_rate: Option<f64>,
+    learn_pace: bool,
 }
 
 impl ClientBuilder {
@@ -101,6 +102,7 @@ impl ClientBuilder {
             retry: RetryPolicy::default(),
             sleep: tokio_sleeper(),
             max_rate: None,
+            learn_pace: true,
         }
     }
 
@@ -152,6 +154,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether a 429 teaches the client a pace (default `true`): 98.5% of the requests
+    /// the server accepted in the second before it, spread evenly, for a minute after the
+    /// last 429, so that the limit is not hit again and again. With `false`, a 429 still
+    /// holds every request of the client (and its clones) back for its `Retry-After`, but
+    /// no pace is kept afterwards: requests go as fast as
+    /// [`max_requests_per_second`](Self::max_requests_per_second) allows (unpaced by
+    /// default). For callers that pace themselves, or a server whose limit is not a rate.
+    ///
+    /// ```
+    /// let client = tallyfy::Client::builder("token")
+    ///     .max_requests_per_second(20.0)
+    ///     .learn_pace(false)
+    ///     .build();
+    /// assert!(client.is_ok());
+    /// ```
+    pub fn learn_pace(mut self, learn: bool) -> Self {
+        self.learn_pace = learn;
+        self
+    }
+
     /// Replaces the wait between attempts (default: `tokio::time::sleep`). For tests
     /// that check the waits without spending them.
     pub fn sleep_with<F, Fut>(mut self, sleep: F) -> Self
@@ -188,7 +210,7 @@ impl ClientBuilder {
             per_request_timeout,
             retry: self.retry,
             sleep: self.sleep,
-            gate: std::sync::Arc::new(Gate::new(self.max_rate)),
+            gate: std::sync::Arc::new(Gate::new(self.max_rate, self.learn_pace)),
         };
         let api = tallyfy_api::Client::new_with_client(
             &base_url,
@@ -209,6 +231,7 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
             .field("max_requests_per_second", &self.max_rate)
+            .field("learn_pace", &self.learn_pace)
             .finish_non_exhaustive()
     }
 }

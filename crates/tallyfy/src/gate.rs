@@ -6,7 +6,10 @@
 //!   second before the 429, spread evenly, so that the limit is not hit again and again.
 //!   A learned pace lapses after a minute without a 429;
 //! - [`ClientBuilder::max_requests_per_second`](crate::ClientBuilder::max_requests_per_second)
-//!   sets a pace from the start, which a learned one can only slow.
+//!   sets a pace from the start, which a learned one can only slow;
+//! - [`ClientBuilder::learn_pace(false)`](crate::ClientBuilder::learn_pace) turns the
+//!   learning off: a 429 still holds every request for its `Retry-After`, and nothing
+//!   more.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
@@ -22,6 +25,8 @@ const SECOND: Duration = Duration::from_secs(1);
 pub(crate) struct Gate {
     /// The spacing set by the caller, if any.
     configured: Option<Duration>,
+    /// Whether a 429 teaches a pace.
+    learn: bool,
     state: Mutex<State>,
 }
 
@@ -38,8 +43,9 @@ struct State {
 }
 
 impl Gate {
-    /// A gate that paces to `per_second` requests (none: unpaced until a 429).
-    pub(crate) fn new(per_second: Option<f64>) -> Self {
+    /// A gate that paces to `per_second` requests (none: unpaced until a 429), and
+    /// learns a pace from a 429 if `learn`.
+    pub(crate) fn new(per_second: Option<f64>, learn: bool) -> Self {
         let configured = per_second
             .filter(|r| r.is_finite() && *r > 0.0)
             .map(|r| SECOND.div_f64(r));
@@ -51,6 +57,7 @@ impl Gate {
         };
         Self {
             configured,
+            learn,
             state: Mutex::new(state),
         }
     }
@@ -86,8 +93,11 @@ impl Gate {
         at - now
     }
 
-    /// Notes an answer other than 429.
+    /// Notes an answer other than 429 (kept only to learn a pace from).
     pub(crate) fn accepted(&self, now: Instant) {
+        if !self.learn {
+            return;
+        }
         let mut state = self.lock();
         state.accepted.push_back(now);
         while state
@@ -99,11 +109,14 @@ impl Gate {
         }
     }
 
-    /// A 429 at `now`: holds every request back until `until`, and learns a pace from
-    /// what the server accepted in the second before.
+    /// A 429 at `now`: holds every request back until `until`, and (if learning) learns a
+    /// pace from what the server accepted in the second before.
     pub(crate) fn rate_limited(&self, now: Instant, until: Instant) {
         let mut state = self.lock();
         state.hold_until = Some(state.hold_until.map_or(until, |held| held.max(until)));
+        if !self.learn {
+            return;
+        }
         let recent = state
             .accepted
             .iter()
@@ -125,7 +138,7 @@ mod tests {
 
     #[test]
     fn without_a_pace_only_a_hold_makes_requests_wait() {
-        let gate = Gate::new(None);
+        let gate = Gate::new(None, true);
         let now = Instant::now();
         assert_eq!(gate.reserve(now, false), Duration::ZERO);
         gate.rate_limited(now, now + Duration::from_secs(3));
@@ -143,7 +156,7 @@ mod tests {
 
     #[test]
     fn a_configured_pace_spaces_requests_evenly() {
-        let gate = Gate::new(Some(10.0));
+        let gate = Gate::new(Some(10.0), true);
         let now = Instant::now();
         let waits: Vec<u128> = (0..4)
             .map(|_| gate.reserve(now, false).as_millis())
@@ -153,7 +166,7 @@ mod tests {
 
     #[test]
     fn a_429_teaches_a_pace_just_under_what_was_accepted() {
-        let gate = Gate::new(None);
+        let gate = Gate::new(None, true);
         let start = Instant::now();
         for n in 0..100 {
             gate.accepted(start + Duration::from_millis(n * 5));
@@ -170,5 +183,35 @@ mod tests {
         let later = after + LEARNED_FOR + SECOND;
         assert_eq!(gate.reserve(later, false), Duration::ZERO);
         assert_eq!(gate.reserve(later, false), Duration::ZERO);
+    }
+
+    #[test]
+    fn with_learning_off_a_429_holds_requests_but_teaches_no_pace() {
+        let gate = Gate::new(None, false);
+        let start = Instant::now();
+        for n in 0..100 {
+            gate.accepted(start + Duration::from_millis(n * 5));
+        }
+        let now = start + Duration::from_millis(500);
+        gate.rate_limited(now, now + SECOND);
+        // The hold still applies to everyone, for the whole Retry-After...
+        assert_eq!(gate.reserve(now, false), SECOND);
+        assert_eq!(gate.reserve(now, false), SECOND);
+        assert_eq!(gate.reserve(now, true), Duration::ZERO, "its own hold");
+        // ...but once it is over, requests go unpaced: nothing was learned.
+        let after = now + SECOND;
+        for _ in 0..5 {
+            assert_eq!(gate.reserve(after, false), Duration::ZERO);
+        }
+        // A configured pace stays exactly the configured one.
+        let paced = Gate::new(Some(10.0), false);
+        for n in 0..100 {
+            paced.accepted(start + Duration::from_millis(n * 5));
+        }
+        paced.rate_limited(now, now + SECOND);
+        let waits: Vec<u128> = (0..3)
+            .map(|_| paced.reserve(after, false).as_millis())
+            .collect();
+        assert_eq!(waits, [0, 100, 200]);
     }
 }
