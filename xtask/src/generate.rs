@@ -33,50 +33,14 @@ const SPEC: &str = "openapi/tallyfy.yaml";
 struct Output {
     path: &'static str,
     code: String,
+    /// The operations it covers.
+    operations: Vec<String>,
 }
 
 pub fn run(mode: Mode) -> Result<()> {
     let root = workspace_root();
-    let mut spec = spec::load(&root.join(SPEC))?;
-    check_operation_ids(&spec)?;
-    spec::widen_empty_successes(&mut spec);
-    spec::keep_unnamed_fields(&mut spec);
-
-    let client = generate_client(&spec)?;
-    let mut client_file: syn::File =
-        syn::parse2(client).context("progenitor produced code that does not parse")?;
-    rewrite::omit_api_version(&mut client_file);
-    rewrite::default_with_kept_fields(&mut client_file);
-    let operations = operations_table(&spec, &client_file)?;
-    rewrite::split_send(&mut client_file);
-    let names: Vec<(String, String)> = spec::operations(&spec)
-        .filter_map(|(_, _, op)| op.operation_id.clone())
-        .map(|id| {
-            let builder = pascal_case(&id);
-            (id, builder)
-        })
-        .collect();
-    let methods = calls::client_methods(&client_file, &names);
-    let mock = generate_mock(&spec)?;
-
-    let outputs = [
-        Output {
-            path: "crates/tallyfy-api/src/generated.rs",
-            code: rewrite::examples_execute(&render(&client_file)),
-        },
-        Output {
-            path: "crates/tallyfy-api/src/operations.rs",
-            code: render(&syn::parse2(operations)?),
-        },
-        Output {
-            path: "crates/tallyfy/src/operations.rs",
-            code: rewrite::examples_execute(&render(&syn::parse2(methods)?)),
-        },
-        Output {
-            path: "crates/tallyfy-api-mock/src/generated.rs",
-            code: render(&syn::parse2(mock)?),
-        },
-    ];
+    let spec = spec::load(&root.join(SPEC))?;
+    let outputs = outputs(spec)?;
 
     let mut stale = Vec::new();
     for output in &outputs {
@@ -99,7 +63,78 @@ pub fn run(mode: Mode) -> Result<()> {
             stale.join(", ")
         );
     }
+    if mode == Mode::Write {
+        println!("{}", summary(&outputs));
+    }
     Ok(())
+}
+
+/// What a run generated, for the maintainer: each file and its size, and the operations.
+fn summary(outputs: &[Output]) -> String {
+    let mut lines = vec![format!(
+        "generated {} operations: {}",
+        outputs.first().map_or(0, |o| o.operations.len()),
+        outputs
+            .first()
+            .map(|o| o.operations.join(", "))
+            .unwrap_or_default()
+    )];
+    for output in outputs {
+        lines.push(format!(
+            "  {} ({} lines)",
+            output.path,
+            output.code.lines().count()
+        ));
+    }
+    lines.join("\n")
+}
+
+/// Every generated file for `spec`.
+fn outputs(mut spec: OpenAPI) -> Result<Vec<Output>> {
+    check_operation_ids(&spec)?;
+    spec::widen_empty_successes(&mut spec);
+    spec::keep_unnamed_fields(&mut spec);
+
+    let client = generate_client(&spec)?;
+    let mut client_file: syn::File =
+        syn::parse2(client).context("progenitor produced code that does not parse")?;
+    rewrite::omit_api_version(&mut client_file);
+    rewrite::default_with_kept_fields(&mut client_file);
+    let operations = operations_table(&spec, &client_file)?;
+    rewrite::split_send(&mut client_file);
+    let names: Vec<(String, String)> = spec::operations(&spec)
+        .filter_map(|(_, _, op)| op.operation_id.clone())
+        .map(|id| {
+            let builder = pascal_case(&id);
+            (id, builder)
+        })
+        .collect();
+    let methods = calls::client_methods(&client_file, &names);
+    let mock = generate_mock(&spec)?;
+    let ids: Vec<String> = names.into_iter().map(|(id, _)| id).collect();
+    let output = |path, code| Output {
+        path,
+        code,
+        operations: ids.clone(),
+    };
+    Ok(vec![
+        output(
+            "crates/tallyfy-api/src/generated.rs",
+            rewrite::examples_execute(&render(&client_file)),
+        ),
+        output(
+            "crates/tallyfy-api/src/operations.rs",
+            render(&syn::parse2(operations)?),
+        ),
+        output(
+            "crates/tallyfy/src/operations.rs",
+            rewrite::examples_execute(&render(&syn::parse2(methods)?)),
+        ),
+        output(
+            "crates/tallyfy-api-mock/src/generated.rs",
+            render(&syn::parse2(mock)?),
+        ),
+    ])
 }
 
 fn workspace_root() -> PathBuf {
@@ -224,7 +259,32 @@ fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
             .get(spec::DOCS)
             .and_then(|v| v.as_str())
             .unwrap_or_default();
+        let group = op.tags.first().map(String::as_str).unwrap_or("operations");
+        let command = op
+            .extensions
+            .get(spec::COMMAND)
+            .and_then(|v| v.as_str())
+            .map_or_else(|| id.replace('_', "-"), str::to_owned);
         let builder = format_ident!("{}", pascal_case(id));
+        let mut params: Vec<TokenStream> = spec::parameters(spec, path, op)
+            .iter()
+            .map(|p| {
+                let (name, location, required, description) =
+                    (&p.name, p.location, p.required, &p.description);
+                quote!(Param { name: #name, location: #location, required: #required, description: #description })
+            })
+            .collect();
+        if calls::setters(client, &builder.to_string())
+            .iter()
+            .any(|(name, _)| name == "body")
+        {
+            let required = op
+                .request_body
+                .as_ref()
+                .and_then(|b| b.as_item())
+                .is_some_and(|b| b.required);
+            params.push(quote!(Param { name: "body", location: "body", required: #required, description: "The request body, as JSON." }));
+        }
         let (output, error) = send_types(client, &builder.to_string()).with_context(|| {
             format!("operation `{id}`: no builder `{builder}` with a `send` method")
         })?;
@@ -242,6 +302,9 @@ fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
                 irreversible: #irreversible,
                 returns_body: #returns_body,
                 responses: &[#(#responses),*],
+                group: #group,
+                command: #command,
+                params: &[#(#params),*],
                 docs: #docs,
                 decode: |status, body| crate::decode_answer::<#decoded, #error>(status, body),
             }
@@ -268,7 +331,7 @@ fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
         });
     }
     Ok(quote! {
-        use crate::{Call, DecodeError, Extension, Operation, builder, types};
+        use crate::{Call, DecodeError, Extension, Operation, Param, builder, types};
 
         /// Every operation of the spec, in spec order.
         pub static OPERATIONS: &[Operation] = &[#(#entries),*];
@@ -457,6 +520,62 @@ paths:
             !code.contains("pub struct UserId"),
             "replaced, not generated"
         );
+    }
+
+    /// The promise of the workspace: a spec change and `cargo xtask generate` ship an
+    /// operation, with its method, its call by name and its command, and nothing else.
+    #[test]
+    fn an_operation_added_to_the_spec_gets_a_method_a_call_and_a_command() {
+        let mut yaml =
+            std::fs::read_to_string(workspace_root().join(SPEC)).expect("the spec reads");
+        let added = r##"
+  /organizations/{org_id}/checklists:
+    parameters:
+      - $ref: "#/components/parameters/OrgId"
+    get:
+      operationId: list_templates
+      tags: [templates]
+      summary: List templates.
+      x-tallyfy-docs: code-samples/templates/list-templates.mdx
+      parameters:
+        - { name: q, in: query, description: Search the titles., schema: { type: string } }
+      responses:
+        "200":
+          description: A page of templates.
+          content:
+            application/json:
+              schema: { type: object, properties: { data: { type: array, items: {} } } }
+        "5XX": { $ref: "#/components/responses/ServerError" }
+"##;
+        let at = yaml.find("\ncomponents:").expect("the spec has components");
+        yaml.insert_str(at, added);
+        let outputs = outputs(spec(&yaml)).expect("generates");
+        let file = |path: &str| {
+            outputs
+                .iter()
+                .find(|o| o.path == path)
+                .map(|o| o.code.clone())
+                .unwrap_or_else(|| panic!("no {path}"))
+        };
+        let table = file("crates/tallyfy-api/src/operations.rs");
+        assert!(table.contains(r#"id: "list_templates""#), "{table}");
+        assert!(table.contains(r#"group: "templates""#));
+        assert!(
+            table.contains(r#"command: "list-templates""#),
+            "the command line's name"
+        );
+        assert!(table.contains(r#"name: "q""#) && table.contains(r#"location: "query""#));
+        assert!(table.contains("impl Call for builder::ListTemplates<'_>"));
+        let methods = file("crates/tallyfy/src/operations.rs");
+        assert!(methods.contains("pub fn list_templates(&self) -> builder::ListTemplates<'_>"));
+        assert!(
+            methods.contains(r#""list_templates" => {"#),
+            "a call by name"
+        );
+        assert!(methods.contains(r#"("list_templates", "q")"#), "{methods}");
+        let client = file("crates/tallyfy-api/src/generated.rs");
+        assert!(!client.contains("fn send("), "builders only build");
+        assert!(summary(&outputs).contains("list_templates"));
     }
 
     #[test]

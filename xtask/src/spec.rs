@@ -13,6 +13,8 @@ pub const IRREVERSIBLE: &str = "x-tallyfy-irreversible";
 /// The extension that names the page of Tallyfy's API docs an operation's examples are
 /// on (relative to the docs' `open-api/` folder); the response corpus holds them.
 pub const DOCS: &str = "x-tallyfy-docs";
+/// The extension that names an operation's command in the command line.
+pub const COMMAND: &str = "x-tallyfy-command";
 
 /// Reads and parses the OpenAPI document at `path`.
 pub fn load(path: &Path) -> Result<OpenAPI> {

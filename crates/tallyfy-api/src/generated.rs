@@ -1778,6 +1778,10 @@ documentation (repository `tallyfy/documentation`, folder
 answers shown there are kept in the response corpus, `tests/fixtures/tallyfy-docs/`,
 and every one of them must decode.
 
+`x-tallyfy-command` names an operation's command under its tag in the `tallyfy`
+command line (`tallyfy processes get`); without it the command is the
+`operationId` in kebab case.
+
 
 Version: 2.0*/
 pub struct Client {

@@ -51,6 +51,13 @@ pub struct Operation {
     pub returns_body: bool,
     /// Each documented status (`"404"`, `"4XX"`) with its description.
     pub responses: &'static [(&'static str, &'static str)],
+    /// The spec's first tag, such as `processes`: the command line's group.
+    pub group: &'static str,
+    /// Its command in the command line's group (`x-tallyfy-command` in the spec, or the
+    /// `operationId` in kebab case), such as `get`.
+    pub command: &'static str,
+    /// Its parameters, in the spec's order, then `body` if it takes one.
+    pub params: &'static [Param],
     /// The page of Tallyfy's API documentation that shows its answers (`x-tallyfy-docs`
     /// in the spec), relative to `src/content/docs/pro/integrations/open-api/` of the
     /// repository `tallyfy/documentation`.
@@ -67,6 +74,20 @@ pub struct Operation {
     /// assert_eq!(error.path(), "data.id");
     /// ```
     pub decode: fn(status: u16, body: &[u8]) -> Result<serde_json::Value, DecodeError>,
+}
+
+/// A parameter of an operation.
+#[derive(Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Param {
+    /// Its name in the spec (and of its builder method).
+    pub name: &'static str,
+    /// Where it goes: `path`, `query` or `body` (a JSON request body).
+    pub location: &'static str,
+    /// Whether the operation needs it.
+    pub required: bool,
+    /// The spec's description.
+    pub description: &'static str,
 }
 
 impl Operation {

@@ -1,8 +1,10 @@
 //! `tallyfy demo`: the lifecycle of a process against the embedded fake, step by step.
 
-use crate::cli::{Command, Global, ListArgs, Output, Processes};
-use crate::report::{Failure, exit_code};
-use crate::run::{Session, execute};
+use tallyfy::{Args, Execute, Operation};
+
+use crate::cli::{Global, Output};
+use crate::report::{Failure, describe, exit_code, out, print_failure};
+use crate::session::Session;
 
 /// Runs the walk-through; returns the exit code.
 pub async fn run(global: &Global) -> u8 {
@@ -13,93 +15,88 @@ pub async fn run(global: &Global) -> u8 {
     };
     let session = match Session::open(&global).await {
         Ok(session) => session,
-        Err(failure) => return crate::report::print_failure(Output::Human, &failure),
+        Err(failure) => return print_failure(Output::Human, &failure),
     };
-    println!(
-        "The lifecycle of a process, against an embedded fake Tallyfy (no account, no network)."
-    );
-    println!("Each step shows the command that does it and what it prints.\n");
+    out("The lifecycle of a process, against an embedded fake Tallyfy (no account, no network).");
+    out("Each step shows the command that does it and what it prints.\n");
 
-    let listing = ListArgs {
-        per_page: std::num::NonZeroU32::new(3),
-        ..ListArgs::default()
-    };
-    step(
-        &session,
-        "processes list --per-page 3",
-        Command::Processes(Processes::List(listing)),
-        "",
-    )
-    .await;
+    step(&session, "list_processes", &[], &[("per_page", "3")], "").await;
     let Some(id) = first_active(&session).await else {
         eprintln!("error: the fake has no active process");
         return 1;
     };
-    let delete = || Command::Processes(Processes::Delete { run_id: id.clone() });
-    step(
-        &session,
-        &format!("processes delete {id} --yes"),
-        delete(),
-        "A process must be archived before it can be deleted for good:",
-    )
-    .await;
-    step(
-        &session,
-        &format!("processes archive {id}"),
-        Command::Processes(Processes::Archive { run_id: id.clone() }),
-        "",
-    )
-    .await;
-    step(
-        &session,
-        &format!("processes delete {id} --yes"),
-        delete(),
-        "Archived, it can be deleted:",
-    )
-    .await;
-    step(
-        &session,
-        &format!("processes delete {id} --yes"),
-        delete(),
-        "Deleting again finds nothing:",
-    )
-    .await;
-    step(
-        &session,
-        &format!("processes get {id}"),
-        Command::Processes(Processes::Get { run_id: id.clone() }),
-        "",
-    )
-    .await;
-    println!(
-        "Any command runs against the fake with --fake, for example `tallyfy --fake processes list`."
+    let run = [("run_id", id.as_str())];
+    let steps = [
+        (
+            "permanently_delete_process",
+            "A process must be archived before it can be deleted for good:",
+        ),
+        ("archive_process", ""),
+        ("permanently_delete_process", "Archived, it can be deleted:"),
+        (
+            "permanently_delete_process",
+            "Deleting again finds nothing:",
+        ),
+        ("get_process", ""),
+    ];
+    for (op, note) in steps {
+        step(&session, op, &run, &[], note).await;
+    }
+    out(
+        "Any command runs against the fake with --fake, for example `tallyfy --fake processes list`.",
     );
-    println!("Against your own organization: set TALLYFY_TOKEN and TALLYFY_ORG instead.");
+    out("Against your own organization: set TALLYFY_TOKEN and TALLYFY_ORG instead.");
     0
 }
 
-async fn step(session: &Session, command: &str, parsed: Command, note: &str) {
+/// Shows the command that calls `id` with these path arguments and flags, and its result.
+async fn step(
+    session: &Session,
+    id: &str,
+    path: &[(&str, &str)],
+    flags: &[(&str, &str)],
+    note: &str,
+) {
+    let Some(op) = Operation::find(id) else {
+        return;
+    };
     if !note.is_empty() {
-        println!("{note}");
+        out(note);
     }
-    println!("$ tallyfy {command}");
-    match execute(session, &parsed, Output::Human).await {
-        Ok(report) => println!("{}", report.human),
+    let mut words = vec![op.group.to_string(), op.command.to_string()];
+    words.extend(path.iter().map(|(_, value)| value.to_string()));
+    words.extend(
+        flags
+            .iter()
+            .map(|(name, value)| format!("--{} {value}", name.replace('_', "-"))),
+    );
+    if op.irreversible {
+        words.push("--yes".into());
+    }
+    out(format!("$ tallyfy {}", words.join(" ")));
+    let args = path
+        .iter()
+        .chain(flags)
+        .fold(Args::new(), |args, (name, value)| args.with(*name, *value));
+    let subject: Vec<&str> = path.iter().map(|(_, value)| *value).collect();
+    match crate::run::execute(session, op, args, &subject.join(" ")).await {
+        Ok(report) => out(&report.human),
         Err(Failure::Api(error)) => {
-            println!("error: {}", crate::report::describe(&error));
-            println!(
+            out(format!("error: {}", describe(&error)));
+            out(format!(
                 "  (kind `{}`, exit code {})",
                 error.kind(),
                 exit_code(error.kind())
-            );
+            ));
         }
-        Err(Failure::Usage(message)) => println!("error: {message}"),
+        Err(Failure::Usage(message) | Failure::Journal(message)) => {
+            out(format!("error: {message}"))
+        }
     }
-    println!();
+    out("");
 }
 
 async fn first_active(session: &Session) -> Option<String> {
-    use tallyfy::Execute;
     let page = session
         .client
         .list_processes()

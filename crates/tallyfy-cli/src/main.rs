@@ -1,20 +1,22 @@
 //! `tallyfy`: manage Tallyfy processes, one-off tasks and tags from a shell.
 
+#![deny(clippy::print_stdout)]
+
 mod cli;
 mod demo;
+mod human;
 mod purge;
 mod report;
 mod run;
+mod session;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use crate::cli::{Cli, Command};
-use crate::report::{print_failure, print_success};
+use crate::cli::{Cli, Invocation};
+use crate::report::{Failure, print_failure, print_success};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -29,16 +31,33 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> u8 {
-    if let Command::Demo = cli.command {
-        return demo::run(&cli.global).await;
-    }
-    let output = cli.global.output;
-    let result = async {
-        run::confirm(&cli.command, cli.global.yes)?;
-        let session = run::Session::open(&cli.global).await?;
-        run::execute(&session, &cli.command, output).await
-    }
-    .await;
+    let Cli { global, invocation } = cli;
+    let output = global.output;
+    let result = match invocation {
+        Invocation::Demo => return demo::run(&global).await,
+        Invocation::Operation { op, args, subject } => {
+            let subject = subject.join(" ");
+            async {
+                run::confirm(op, &subject, global.yes)?;
+                let session = session::Session::open(&global).await?;
+                run::execute(&session, op, args, &subject).await
+            }
+            .await
+        }
+        Invocation::Purge(args) => {
+            let subject = format!("every process archived before {}", args.archived_before);
+            async {
+                let op = tallyfy::Operation::find("permanently_delete_process")
+                    .ok_or_else(|| Failure::Usage("the spec has no permanent delete".into()))?;
+                if !args.dry_run {
+                    run::confirm(op, &subject, global.yes)?;
+                }
+                let session = session::Session::open(&global).await?;
+                purge::run(&session, &args, output).await
+            }
+            .await
+        }
+    };
     match result {
         Ok(report) => print_success(output, &report),
         Err(failure) => print_failure(output, &failure),

@@ -10,7 +10,7 @@ use tallyfy::{PurgeOutcome, PurgeSummary};
 
 use crate::cli::{Output, PurgeArgs};
 use crate::report::{Failure, Report};
-use crate::run::Session;
+use crate::session::Session;
 
 /// Purges, printing each outcome as it comes (JSON lines, or failures on stderr), and
 /// returns the summary. Exit code: 1 if any delete failed, 3 if any was forbidden.
@@ -32,16 +32,22 @@ pub async fn run(session: &Session, args: &PurgeArgs, output: Output) -> Result<
         let event = match event {
             Ok(event) => event,
             Err(tallyfy::PurgeError::Listing(error)) => return Err(Failure::Api(error)),
-            Err(error) => return Err(Failure::Usage(error.to_string())),
+            // The journal: the message names the file, the source says what went wrong.
+            Err(error) => {
+                let cause = std::error::Error::source(&error)
+                    .map(|cause| format!(": {cause}"))
+                    .unwrap_or_default();
+                return Err(Failure::Journal(format!("{error}{cause}")));
+            }
         };
-        summary.add(event.outcome.name());
+        summary.add(&event.outcome);
         match output {
             Output::Json => {
                 let mut line = json!({"id": event.id, "outcome": event.outcome.name()});
                 if let PurgeOutcome::Failed(error) = &event.outcome {
                     line["error"] = crate::report::error_json(error);
                 }
-                println!("{line}");
+                crate::report::out(line.to_string());
             }
             Output::Human => {
                 if let PurgeOutcome::Failed(error) = &event.outcome {

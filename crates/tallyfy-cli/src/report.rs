@@ -48,6 +48,19 @@ pub enum Failure {
     Usage(String),
     /// The SDK's error.
     Api(Error),
+    /// The purge journal could not be read or written; the message names the file.
+    Journal(String),
+}
+
+impl Failure {
+    /// The documented exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Usage(_) => 2,
+            Failure::Api(error) => exit_code(error.kind()),
+            Failure::Journal(_) => 1,
+        }
+    }
 }
 
 impl From<Error> for Failure {
@@ -119,17 +132,27 @@ pub fn error_json(error: &Error) -> Value {
     })
 }
 
+/// Writes `text` and a newline to stdout. A reader that went away (`| head -1`) ends the
+/// command quietly, as a pipe's reader expects: it wants no more.
+pub fn out(text: impl AsRef<[u8]>) {
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_all(text.as_ref())
+        .and_then(|()| stdout.write_all(b"\n"))
+        .and_then(|()| stdout.flush());
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        // Anything else (a full disk) cannot be reported on stdout either.
+        _ => {}
+    }
+}
+
 /// Prints a result: the human line on stdout, or the JSON; returns its exit code.
 pub fn print_success(output: Output, report: &Report) -> u8 {
     match (output, &report.json) {
-        (Output::Human, _) => println!("{}", report.human),
-        (Output::Json, Json::Made(value)) => println!("{value}"),
-        (Output::Json, Json::Payload(body)) => {
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout
-                .write_all(body)
-                .and_then(|()| stdout.write_all(b"\n"));
-        }
+        (Output::Human, _) => out(&report.human),
+        (Output::Json, Json::Made(value)) => out(value.to_string()),
+        (Output::Json, Json::Payload(body)) => out(body),
     }
     report.exit
 }
@@ -139,17 +162,17 @@ pub fn print_success(output: Output, report: &Report) -> u8 {
 pub fn print_failure(output: Output, failure: &Failure) -> u8 {
     match (failure, output) {
         (Failure::Usage(message), Output::Human) => eprintln!("error: {message}"),
-        (Failure::Usage(message), Output::Json) => {
-            println!(
-                "{}",
-                json!({"kind": "invalid_input", "status": null, "message": message, "request_id": null})
-            )
-        }
+        (Failure::Usage(message), Output::Json) => out(
+            json!({"kind": "invalid_input", "status": null, "message": message, "request_id": null})
+                .to_string(),
+        ),
         (Failure::Api(error), Output::Human) => eprintln!("error: {}", describe(error)),
-        (Failure::Api(error), Output::Json) => println!("{}", error_json(error)),
+        (Failure::Api(error), Output::Json) => out(error_json(error).to_string()),
+        (Failure::Journal(message), Output::Human) => eprintln!("error: {message}"),
+        (Failure::Journal(message), Output::Json) => out(
+            json!({"kind": "journal", "status": null, "message": message, "request_id": null})
+                .to_string(),
+        ),
     }
-    match failure {
-        Failure::Usage(_) => 2,
-        Failure::Api(error) => exit_code(error.kind()),
-    }
+    failure.exit_code()
 }

@@ -275,7 +275,7 @@ fn the_demo_walks_the_lifecycle() {
     assert_eq!(code, 0);
     for needle in [
         "unprocessable",
-        "Permanently deleted process",
+        "Permanently delete an archived process: done",
         "not_found",
         "exit code 7",
         "exit code 5",
@@ -517,4 +517,49 @@ fn documented_answers_are_read_and_passed_on_as_they_came() {
         );
         mock.delete();
     }
+}
+
+/// `tallyfy processes list --per-page 100 | head -1`: the reader goes away before the
+/// output is written; the command ends quietly instead of panicking.
+#[tokio::test(flavor = "multi_thread")]
+async fn output_into_a_closed_pipe_ends_quietly() {
+    let fake = FakeServer::builder().processes(1000).start().await.unwrap();
+    for output in ["human", "json"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tallyfy"))
+            .args(["processes", "list", "--per-page", "100", "--output", output])
+            .env("TALLYFY_BASE_URL", fake.base_url())
+            .env("TALLYFY_TOKEN", fake.admin_token())
+            .env("TALLYFY_ORG", fake.org_id())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the reading end at once, as `head` does once it has its line.
+        drop(child.stdout.take());
+        let result = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(0), "{output}: {stderr}");
+        assert!(stderr.is_empty(), "{output}: {stderr}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_journal_that_cannot_be_written_exits_1_naming_the_file() {
+    let fake = FakeServer::builder().processes(20).start().await.unwrap();
+    let journal = std::env::temp_dir()
+        .join(format!("tallyfy-no-such-dir-{}", std::process::id()))
+        .join("j.jsonl");
+    let journal = journal.to_str().unwrap();
+    let (code, _, stderr) = tallyfy(
+        &fake,
+        fake.admin_token(),
+        &purge_all(&["--yes", "--journal", journal]),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains(journal), "{stderr}");
+    assert!(
+        !fake.archived_process_ids().is_empty(),
+        "nothing was deleted"
+    );
 }

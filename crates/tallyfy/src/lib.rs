@@ -166,7 +166,7 @@ pub use purge::{Purge, PurgeError, PurgeEvent, PurgeOutcome, PurgeSummary};
 /// The HTTP client this crate sends with, for configuring one to pass in.
 pub use reqwest;
 pub use retry::RetryPolicy;
-pub use tallyfy_api::{OPERATIONS, Operation, UserId, builder, types};
+pub use tallyfy_api::{OPERATIONS, Operation, Param, UserId, builder, types};
 pub use transport::{MAX_ERROR_BODY, MAX_SUCCESS_BODY};
 
 /// What most code that uses the SDK needs: `use tallyfy::prelude::*;`.
