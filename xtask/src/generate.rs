@@ -179,7 +179,8 @@ fn settings() -> GenerationSettings {
 fn generate_client(spec: &OpenAPI) -> Result<TokenStream> {
     match quietly(|| Generator::new(&settings()).generate_tokens(spec)) {
         Ok(Ok(tokens)) => Ok(tokens),
-        Ok(Err(error)) => Err(anyhow!("progenitor refused the spec: {error}")),
+        Ok(Err(error)) => Err(blame_operation(spec)
+            .unwrap_or_else(|| anyhow!("progenitor refused the spec as a whole: {error}"))),
         Err(panic) => Err(blame_operation(spec)
             .unwrap_or_else(|| anyhow!("progenitor failed on the spec as a whole: {panic}"))),
     }
@@ -576,6 +577,38 @@ paths:
         let client = file("crates/tallyfy-api/src/generated.rs");
         assert!(!client.contains("fn send("), "builders only build");
         assert!(summary(&outputs).contains("list_templates"));
+    }
+
+    #[test]
+    fn an_operation_progenitor_refuses_with_an_error_is_named_too() {
+        let spec = spec(
+            r#"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /fine:
+    get:
+      operationId: fine_one
+      responses:
+        "200": {description: ok}
+  /upload:
+    post:
+      operationId: upload_file
+      requestBody:
+        content:
+          multipart/form-data:
+            schema: {type: object, properties: {file: {type: string, format: binary}}}
+      responses:
+        "200": {description: ok}
+"#,
+        );
+        let error = generate_client(&spec)
+            .expect_err("progenitor refuses multipart bodies")
+            .to_string();
+        assert!(
+            error.contains("operation `upload_file` (POST /upload)"),
+            "{error}"
+        );
     }
 
     #[test]
