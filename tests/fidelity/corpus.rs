@@ -76,9 +76,9 @@ fn every_operation_names_its_page_and_has_its_documented_success() {
             ));
         }
         for example in own {
-            if example.page != op.docs {
+            if !op.docs.contains(&example.page.as_str()) {
                 problems.push(format!(
-                    "{}: a corpus row from {}, but the spec names {}",
+                    "{}: a corpus row from {}, but the spec names {:?}",
                     op.id, example.page, op.docs
                 ));
             }
@@ -115,8 +115,11 @@ fn every_example_decodes_loses_nothing_and_matches_the_spec() {
                 )),
                 Ok(_) => {}
             }
-            let text = String::from_utf8_lossy(&body);
-            problems.extend(check(&spec, op.id, example.status, &text));
+            // A page that shows no body for an answer that has one: nothing to check.
+            if !(body.is_empty() && op.returns_body) {
+                let text = String::from_utf8_lossy(&body);
+                problems.extend(check(&spec, op.id, example.status, &text));
+            }
             checked += 1;
         }
     }

@@ -95,6 +95,10 @@ impl Retry {
 
 fn selects(selector: &Value, op: &Operation) -> bool {
     match selector {
+        // `a+b`: the operations both select.
+        Value::String(s) if s.contains('+') => s
+            .split('+')
+            .all(|part| selects(&Value::String(part.to_owned()), op)),
         Value::String(s) => match s.as_str() {
             "*" => true,
             "idempotent" => op.is_idempotent(),

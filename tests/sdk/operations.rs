@@ -7,11 +7,12 @@ use tallyfy::{Error, OPERATIONS, Operation};
 use crate::json::same_json;
 
 use crate::support::{
-    ORG, RUN, TOKEN, call, client, error_body, kind_of, path_of, run, statuses, success,
+    ORG, RUN, TOKEN, call, client, error_body, kind_of, path_of, request_body, run, statuses,
+    success,
 };
 
 /// Mocks one answer of `op`, requiring the exact method, path and the three headers,
-/// and no request body.
+/// and the documented request body (none for an operation that takes none).
 async fn mock_answer<'a>(
     server: &'a MockServer,
     op: &tallyfy::Operation,
@@ -25,6 +26,7 @@ async fn mock_answer<'a>(
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let body = body.to_string();
+    let expected = request_body(op);
     server
         .mock_async(move |when, then| {
             when.method(method)
@@ -32,7 +34,15 @@ async fn mock_answer<'a>(
                 .header("authorization", format!("Bearer {TOKEN}"))
                 .header("accept", "application/json")
                 .header("x-tallyfy-client", "APIClient")
-                .is_true(|request| request.body_ref().is_empty());
+                .is_true(move |request| match &expected {
+                    None => request.body_ref().is_empty(),
+                    Some(expected) => {
+                        serde_json::from_slice::<Value>(request.body_ref())
+                            .ok()
+                            .as_ref()
+                            == Some(expected)
+                    }
+                });
             let mut then = then.status(status).body(body);
             for (name, value) in headers {
                 then = then.header(name, value);

@@ -76,7 +76,22 @@ pub async fn call(client: &Client, id: &str) -> Result<Value, Error> {
     for name in path_params(op) {
         args.insert(name, fixture(name));
     }
+    if let Some(body) = request_body(op) {
+        args.insert("body", body);
+    }
     client.call(id, &args).await.map(Answered::into_value)
+}
+
+/// The request body operation `op` sends in the tests: the one its documentation page
+/// shows (`tests/fixtures/tallyfy-docs/requests/`), for an operation that takes one.
+pub fn request_body(op: &Operation) -> Option<Value> {
+    op.params.iter().find(|p| p.location == "body")?;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/tallyfy-docs/requests")
+        .join(format!("{}.json", op.id));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: no documented request body ({e})", path.display()));
+    Some(serde_json::from_str(&text).expect("a request body parses"))
 }
 
 /// The exact path operation `op` requests with the fixture IDs.
@@ -115,28 +130,44 @@ pub fn run(archived: bool) -> Value {
 }
 
 /// The documented success of operation `id`: its status and example body, from the
-/// response corpus (`tests/fixtures/tallyfy-docs/`), or `null` where it shows none.
+/// response corpus (`tests/fixtures/tallyfy-docs/`). Where its page shows no body but
+/// the spec documents one, the example of an operation that answers with the same schema
+/// stands in (a launch answers with a process, as a get does); `null` for an operation
+/// that documents no body.
 pub fn success(id: &str) -> (u16, Value) {
+    let (status, body) = documented_success(id)
+        .unwrap_or_else(|| panic!("no documented success for `{id}` in the corpus"));
+    let op = Operation::find(id).unwrap_or_else(|| panic!("no operation `{id}`"));
+    if !body.is_null() || !op.returns_body {
+        return (status, body);
+    }
+    let schema = success_schema(op);
+    let stand_in = tallyfy::OPERATIONS
+        .iter()
+        .filter(|other| other.id != id && success_schema(other) == schema)
+        .find_map(|other| {
+            documented_success(other.id)
+                .map(|(_, body)| body)
+                .filter(|b| !b.is_null())
+        })
+        .unwrap_or_else(|| panic!("`{id}`: no example in the corpus answers with {schema:?}"));
+    (status, stand_in)
+}
+
+/// The status and body of the first documented success of `id` in the corpus.
+fn documented_success(id: &str) -> Option<(u16, Value)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tallyfy-docs");
     let index: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.join("index.json")).expect("the corpus index"),
     )
     .expect("the corpus index parses");
-    let example = index["examples"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|e| {
-            e["operation"] == id
-                && e["status"]
-                    .as_u64()
-                    .is_some_and(|s| (200..300).contains(&s))
-        })
-        .unwrap_or_else(|| panic!("no documented success for `{id}` in the corpus"));
-    let status = example["status"]
-        .as_u64()
-        .and_then(|s| u16::try_from(s).ok())
-        .unwrap_or(200);
+    let example = index["examples"].as_array()?.iter().find(|e| {
+        e["operation"] == id
+            && e["status"]
+                .as_u64()
+                .is_some_and(|s| (200..300).contains(&s))
+    })?;
+    let status = u16::try_from(example["status"].as_u64()?).ok()?;
     let body = match example["body"].as_str() {
         Some(file) => {
             serde_json::from_str(&std::fs::read_to_string(dir.join(file)).expect("a corpus body"))
@@ -144,7 +175,23 @@ pub fn success(id: &str) -> (u16, Value) {
         }
         None => Value::Null,
     };
-    (status, body)
+    Some((status, body))
+}
+
+/// The schema the spec gives `op`'s success body (its `$ref`), if any.
+fn success_schema(op: &Operation) -> Option<String> {
+    let spec: serde_yaml::Value =
+        serde_yaml::from_str(include_str!("../../openapi/tallyfy.yaml")).expect("the spec parses");
+    let responses = &spec["paths"][op.path][op.method.to_lowercase().as_str()]["responses"];
+    responses
+        .as_mapping()?
+        .iter()
+        .find_map(|(status, response)| {
+            let status = status.as_str()?;
+            status.starts_with('2').then_some(())?;
+            let schema = &response["content"]["application/json"]["schema"]["$ref"];
+            schema.as_str().map(str::to_owned)
+        })
 }
 
 /// A realistic error body for `status`.

@@ -94,6 +94,7 @@ fn outputs(mut spec: OpenAPI) -> Result<Vec<Output>> {
     check_operation_ids(&spec)?;
     spec::widen_empty_successes(&mut spec);
     spec::keep_unnamed_fields(&mut spec);
+    spec::optional_collections_in_requests(&mut spec);
 
     let client = generate_client(&spec)?;
     let mut client_file: syn::File =
@@ -255,11 +256,13 @@ fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
                 .unwrap_or_default();
             quote!((#status, #description))
         });
-        let docs = op
-            .extensions
-            .get(spec::DOCS)
-            .and_then(|v| v.as_str())
-            .unwrap_or_default();
+        let docs: Vec<&str> = match op.extensions.get(spec::DOCS) {
+            Some(serde_json::Value::String(page)) => vec![page.as_str()],
+            Some(serde_json::Value::Array(pages)) => {
+                pages.iter().filter_map(|p| p.as_str()).collect()
+            }
+            _ => Vec::new(),
+        };
         let group = op.tags.first().map(String::as_str).unwrap_or("operations");
         let command = op
             .extensions
@@ -306,7 +309,7 @@ fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
                 group: #group,
                 command: #command,
                 params: &[#(#params),*],
-                docs: #docs,
+                docs: &[#(#docs),*],
                 decode: |status, body| crate::decode_answer::<#decoded, #error>(status, body),
             }
         });
@@ -516,7 +519,10 @@ paths:
         spec::keep_unnamed_fields(&mut spec);
         let code =
             render(&syn::parse2(generate_client(&spec).expect("generates")).expect("parses"));
-        assert!(code.contains("pub started_by: ::std::option::Option<crate::UserId>"));
+        assert!(
+            code.contains("pub owner_id: ::std::option::Option<crate::UserId>"),
+            "{code}"
+        );
         assert!(
             !code.contains("pub struct UserId"),
             "replaced, not generated"
@@ -530,14 +536,14 @@ paths:
         let mut yaml =
             std::fs::read_to_string(workspace_root().join(SPEC)).expect("the spec reads");
         let added = r##"
-  /organizations/{org_id}/checklists:
+  /organizations/{org_id}/folders:
     parameters:
       - $ref: "#/components/parameters/OrgId"
     get:
-      operationId: list_templates
-      tags: [templates]
-      summary: List templates.
-      x-tallyfy-docs: code-samples/templates/list-templates.mdx
+      operationId: list_folders
+      tags: [folders]
+      summary: List folders.
+      x-tallyfy-docs: code-samples/folders/list-folders.mdx
       parameters:
         - { name: q, in: query, description: Search the titles., schema: { type: string } }
       responses:
@@ -559,24 +565,21 @@ paths:
                 .unwrap_or_else(|| panic!("no {path}"))
         };
         let table = file("crates/tallyfy-api/src/operations.rs");
-        assert!(table.contains(r#"id: "list_templates""#), "{table}");
-        assert!(table.contains(r#"group: "templates""#));
+        assert!(table.contains(r#"id: "list_folders""#), "{table}");
+        assert!(table.contains(r#"group: "folders""#));
         assert!(
-            table.contains(r#"command: "list-templates""#),
+            table.contains(r#"command: "list-folders""#),
             "the command line's name"
         );
         assert!(table.contains(r#"name: "q""#) && table.contains(r#"location: "query""#));
-        assert!(table.contains("impl Call for builder::ListTemplates<'_>"));
+        assert!(table.contains("impl Call for builder::ListFolders<'_>"));
         let methods = file("crates/tallyfy/src/operations.rs");
-        assert!(methods.contains("pub fn list_templates(&self) -> builder::ListTemplates<'_>"));
-        assert!(
-            methods.contains(r#""list_templates" => {"#),
-            "a call by name"
-        );
-        assert!(methods.contains(r#"("list_templates", "q")"#), "{methods}");
+        assert!(methods.contains("pub fn list_folders(&self) -> builder::ListFolders<'_>"));
+        assert!(methods.contains(r#""list_folders" => {"#), "a call by name");
+        assert!(methods.contains(r#"("list_folders", "q")"#), "{methods}");
         let client = file("crates/tallyfy-api/src/generated.rs");
         assert!(!client.contains("fn send("), "builders only build");
-        assert!(summary(&outputs).contains("list_templates"));
+        assert!(summary(&outputs).contains("list_folders"));
     }
 
     #[test]

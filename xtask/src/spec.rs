@@ -104,6 +104,70 @@ pub fn keep_unnamed_fields(spec: &mut OpenAPI) {
     }
 }
 
+/// Requests say what they mean: in every schema a request body uses (directly or
+/// through `$ref`), an optional list or map property becomes an `Option`, so that a
+/// field left out is not sent and an empty one is sent empty.
+///
+/// Without it a list is a `Vec` that is skipped when empty, and an update could not
+/// clear assignees (`"groups": []`) nor leave them alone: the two would be one.
+pub fn optional_collections_in_requests(spec: &mut OpenAPI) {
+    let mut names: Vec<String> = Vec::new();
+    for item in spec.paths.paths.values_mut() {
+        if let ReferenceOr::Item(item) = item {
+            for op in slots(item).into_iter().flatten() {
+                if let Some(ReferenceOr::Item(body)) = &op.request_body {
+                    for media in body.content.values() {
+                        if let Some(ReferenceOr::Reference { reference }) = &media.schema {
+                            names.extend(schema_name(reference));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let Some(components) = spec.components.as_mut() else {
+        return;
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(name) = names.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let Some(ReferenceOr::Item(schema)) = components.schemas.get_mut(&name) else {
+            continue;
+        };
+        let SchemaKind::Type(Type::Object(object)) = &mut schema.schema_kind else {
+            continue;
+        };
+        for (property, value) in object.properties.iter_mut() {
+            match value {
+                ReferenceOr::Reference { reference } => names.extend(schema_name(reference)),
+                ReferenceOr::Item(inner) => {
+                    if let SchemaKind::AllOf { all_of } = &inner.schema_kind {
+                        names.extend(all_of.iter().filter_map(|s| match s {
+                            ReferenceOr::Reference { reference } => schema_name(reference),
+                            ReferenceOr::Item(_) => None,
+                        }));
+                    }
+                    let collection = matches!(
+                        inner.schema_kind,
+                        SchemaKind::Type(Type::Array(_)) | SchemaKind::Type(Type::Object(_))
+                    );
+                    if collection && !object.required.contains(property) {
+                        inner.schema_data.nullable = true;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn schema_name(reference: &str) -> Option<String> {
+    reference
+        .strip_prefix("#/components/schemas/")
+        .map(str::to_owned)
+}
+
 /// [`keep_unnamed_fields`] for one schema and the schemas inside it.
 fn keep_in(schema: &mut Schema) {
     let inline = |schemas: &mut Vec<ReferenceOr<Schema>>| {

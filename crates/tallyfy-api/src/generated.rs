@@ -8,6 +8,159 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    /**One event of the activity feed. Tallyfy sends several single values as lists
+(`verb`, `type`, `description`, `actor_id`), so they are read as they come.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Activity {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub actor_id: ::std::option::Option<::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub auditable_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub auditable_type: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::serde_json::Value>,
+        pub id: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub organization_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub verb: ::std::option::Option<::serde_json::Value>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Activity {
+        pub fn builder() -> builder::Activity {
+            Default::default()
+        }
+    }
+    ///A page of the activity feed with its pagination envelope.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ActivityPage {
+        pub data: ::std::vec::Vec<Activity>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meta: ::std::option::Option<Meta>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl ActivityPage {
+        pub fn builder() -> builder::ActivityPage {
+            Default::default()
+        }
+    }
+    ///Which task to complete.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CompleteTask {
+        ///Approves (true) or rejects (false) an approval task.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_approved: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub override_user: ::std::option::Option<crate::UserId>,
+        pub task_id: ::std::string::String,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl CompleteTask {
+        pub fn builder() -> builder::CompleteTask {
+            Default::default()
+        }
+    }
+    /**A one-off task, or with `separate_task_for_each_assignee` a process launched
+without a template. Tallyfy's pages disagree on the deadline's format (ISO 8601 or
+`YYYY-MM-DD HH:MM:SS`); both are sent as given.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateTask {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub can_complete_only_assignees: ::std::option::Option<bool>,
+        pub deadline: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub everyone_must_complete: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub form_fields: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_soft_start_date: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub max_assignable: ::std::option::Option<i64>,
+        pub owners: Owners,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prevent_guest_comment: ::std::option::Option<bool>,
+        ///Adds the task to this process instead.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub run_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub separate_task_for_each_assignee: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub started_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        ///`task`, `approval`, `expiring`, `email` or `expiring_email`.
+        pub task_type: ::std::string::String,
+        ///At most 600 characters.
+        pub title: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub top_secret: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub webhook: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl CreateTask {
+        pub fn builder() -> builder::CreateTask {
+            Default::default()
+        }
+    }
+    ///A new template.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateTemplate {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub auto_naming: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub default_process_name_format: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub folder_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub groups: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub guidance: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub icon: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_public: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub owner_id: ::std::option::Option<crate::UserId>,
+        ///Kick-off fields: each at least `label`, `field_type` and `required`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prerun: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub starred: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+        ///At most 250 characters.
+        pub title: ::std::string::String,
+        ///`procedure`, `form` or `document`.
+        #[serde(rename = "type")]
+        pub type_: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub users: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub webhook: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl CreateTemplate {
+        pub fn builder() -> builder::CreateTemplate {
+            Default::default()
+        }
+    }
     /**Every error body Tallyfy sends: all fields are optional, and `error` may be a
 boolean, a string (OAuth) or an object (the newer structured form).
 */
@@ -71,6 +224,78 @@ boolean, a string (OAuth) or an object (the newer structured form).
             Default::default()
         }
     }
+    ///A field of a template's kick-off form; launching keys its value by `id`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    pub struct KickoffField {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub alias: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub checklist_id: ::std::option::Option<::std::string::String>,
+        ///`text`, `textarea`, `date`, `radio`, `dropdown`, `multiselect`, `table`, `assignees_form`, `file`, ...
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub field_type: ::std::option::Option<::std::string::String>,
+        ///The field's timeline ID: the key of its value in `prerun`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub label: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub required: ::std::option::Option<bool>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl KickoffField {
+        pub fn builder() -> builder::KickoffField {
+            Default::default()
+        }
+    }
+    ///What to launch, from which template, with which kick-off values.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct LaunchProcess {
+        ///The template to launch.
+        pub checklist_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub folders: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub groups: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_public: ::std::option::Option<bool>,
+        ///The process's name (at most 550 characters); by default the template's title and the date.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub owner_id: ::std::option::Option<crate::UserId>,
+        ///The parent process of a sub-process.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub parent_id: ::std::option::Option<::std::string::String>,
+        ///Kick-off values keyed by each field's timeline ID; a value's shape depends on the field's type (text: a string; dropdown: `{"id", "text"}`; ...). Unknown keys are dropped.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prerun: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub starred: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        ///Per step, keyed by the step's timeline ID: `{"deadline": ..., "owners": {...}}`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tasks: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user_id: ::std::option::Option<crate::UserId>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub users: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl LaunchProcess {
+        pub fn builder() -> builder::LaunchProcess {
+            Default::default()
+        }
+    }
     ///Metadata of a list response.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct Meta {
@@ -81,6 +306,26 @@ boolean, a string (OAuth) or an object (the newer structured form).
     }
     impl Meta {
         pub fn builder() -> builder::Meta {
+            Default::default()
+        }
+    }
+    /**Who a task is assigned to. In answers `users` holds member IDs or member objects
+(`{"id": 1001, "full_name": ...}`), as Tallyfy's examples show both; in requests,
+member IDs. `guests` are email addresses, `groups` group IDs.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    pub struct Owners {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub groups: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub guests: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub users: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Owners {
+        pub fn builder() -> builder::Owners {
             Default::default()
         }
     }
@@ -289,8 +534,1513 @@ present only when asked for with `with`.
             Default::default()
         }
     }
+    ///A step of a template; each launch makes one task of it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    pub struct Step {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub alias: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub checklist_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub position: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Step {
+        pub fn builder() -> builder::Step {
+            Default::default()
+        }
+    }
+    /**A task: of a process (`run_id` set) or one-off (`run_id` null). Status spellings
+in answers are `not-started`, `active`, `in-progress`, `completed`, ...; list
+filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
+`form_fields`) come with `with` and take more than one shape.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Task {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub alias: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub archived_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub can_complete_only_assignees: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub checklist_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub completed_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub completer_id: ::std::option::Option<crate::UserId>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub deadline: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub everyone_must_complete: ::std::option::Option<bool>,
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub increment_id: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_approved: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_completable: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_oneoff_task: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_updated: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub max_assignable: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub owners: ::std::option::Option<Owners>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub position: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prevent_guest_comment: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub run_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub started_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub starter_id: ::std::option::Option<crate::UserId>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status_label: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub step_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+        ///`task`, `approval`, `expiring`, `email` or `expiring_email`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub task_type: ::std::option::Option<::std::string::String>,
+        ///Form-field values keyed by each field's timeline ID.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub taskdata: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tasks_changed_by_rules: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub top_secret: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub webhook: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Task {
+        pub fn builder() -> builder::Task {
+            Default::default()
+        }
+    }
+    ///One task, wrapped in `data`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TaskEnvelope {
+        pub data: Task,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl TaskEnvelope {
+        pub fn builder() -> builder::TaskEnvelope {
+            Default::default()
+        }
+    }
+    ///A page of tasks with its pagination envelope.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TaskPage {
+        pub data: ::std::vec::Vec<Task>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meta: ::std::option::Option<Meta>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl TaskPage {
+        pub fn builder() -> builder::TaskPage {
+            Default::default()
+        }
+    }
+    /**A template (checklist): what processes are launched from. Its kick-off form is
+`prerun`; its steps come with `with=steps`.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Template {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub alias: ::std::option::Option<::std::string::String>,
+        ///When it was archived; null unless archived.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub archived_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_by: ::std::option::Option<crate::UserId>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub folder_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub guidance: ::std::option::Option<::std::string::String>,
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub increment_id: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_pinned: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_public: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_updated: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_updated_by: ::std::option::Option<crate::UserId>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub owner_id: ::std::option::Option<crate::UserId>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prerun: ::std::option::Option<::std::vec::Vec<KickoffField>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub starred: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub steps: ::std::option::Option<::std::vec::Vec<Step>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub steps_count: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+        ///`procedure`, `form` or `document`.
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub webhook: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Template {
+        pub fn builder() -> builder::Template {
+            Default::default()
+        }
+    }
+    ///The answer to archiving or deleting a template.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    pub struct TemplateDeleted {
+        ///References that went with it (automations
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub deleted_references: ::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl TemplateDeleted {
+        pub fn builder() -> builder::TemplateDeleted {
+            Default::default()
+        }
+    }
+    ///One template, wrapped in `data`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TemplateEnvelope {
+        pub data: Template,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl TemplateEnvelope {
+        pub fn builder() -> builder::TemplateEnvelope {
+            Default::default()
+        }
+    }
+    ///A page of templates with its pagination envelope.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TemplatePage {
+        pub data: ::std::vec::Vec<Template>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meta: ::std::option::Option<Meta>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl TemplatePage {
+        pub fn builder() -> builder::TemplatePage {
+            Default::default()
+        }
+    }
+    ///What to change of a process; every field is optional.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    pub struct UpdateProcess {
+        ///Replaces the group assignees.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub groups: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_public: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub owner_id: ::std::option::Option<crate::UserId>,
+        ///Kick-off values keyed by timeline ID.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prerun: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub starred: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+        ///Replaces the member assignees.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub users: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl UpdateProcess {
+        pub fn builder() -> builder::UpdateProcess {
+            Default::default()
+        }
+    }
+    ///What to change of a task of a process; every field is optional.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    pub struct UpdateProcessTask {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub deadline: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub max_assignable: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub owners: ::std::option::Option<Owners>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub position: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prevent_guest_comment: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub started_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+        ///Form-field values keyed by each field's timeline ID.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub taskdata: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub webhook: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl UpdateProcessTask {
+        pub fn builder() -> builder::UpdateProcessTask {
+            Default::default()
+        }
+    }
+    ///What to change of a one-off task; `title`, `deadline` and `owners` are required.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct UpdateTask {
+        pub deadline: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub max_assignable: ::std::option::Option<i64>,
+        pub owners: Owners,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub position: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prevent_guest_comment: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub started_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub taskdata: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        pub title: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub webhook: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl UpdateTask {
+        pub fn builder() -> builder::UpdateTask {
+            Default::default()
+        }
+    }
+    ///What to change of a template; `title` is required.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct UpdateTemplate {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub auto_naming: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub default_process_name_format: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub folder_id: ::std::option::Option<::std::string::String>,
+        ///Replaces the groups.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub groups: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub guidance: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub icon: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_public: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub owner_id: ::std::option::Option<crate::UserId>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+        pub title: ::std::string::String,
+        ///Replaces the members.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub users: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub webhook: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl UpdateTemplate {
+        pub fn builder() -> builder::UpdateTemplate {
+            Default::default()
+        }
+    }
     /// Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct Activity {
+            actor_id: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            auditable_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            auditable_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<i64, ::std::string::String>,
+            organization_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            verb: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Activity {
+            fn default() -> Self {
+                Self {
+                    actor_id: Ok(Default::default()),
+                    auditable_id: Ok(Default::default()),
+                    auditable_type: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    organization_id: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    verb: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl Activity {
+            pub fn actor_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.actor_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for actor_id: {e}")
+                    });
+                self
+            }
+            pub fn auditable_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.auditable_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for auditable_id: {e}")
+                    });
+                self
+            }
+            pub fn auditable_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.auditable_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for auditable_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn organization_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.organization_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for organization_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn verb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.verb = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for verb: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Activity> for super::Activity {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Activity,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    actor_id: value.actor_id?,
+                    auditable_id: value.auditable_id?,
+                    auditable_type: value.auditable_type?,
+                    created_at: value.created_at?,
+                    description: value.description?,
+                    id: value.id?,
+                    organization_id: value.organization_id?,
+                    type_: value.type_?,
+                    verb: value.verb?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Activity> for Activity {
+            fn from(value: super::Activity) -> Self {
+                Self {
+                    actor_id: Ok(value.actor_id),
+                    auditable_id: Ok(value.auditable_id),
+                    auditable_type: Ok(value.auditable_type),
+                    created_at: Ok(value.created_at),
+                    description: Ok(value.description),
+                    id: Ok(value.id),
+                    organization_id: Ok(value.organization_id),
+                    type_: Ok(value.type_),
+                    verb: Ok(value.verb),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ActivityPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Activity>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<
+                ::std::option::Option<super::Meta>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ActivityPage {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    meta: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl ActivityPage {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Activity>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Meta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ActivityPage> for super::ActivityPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ActivityPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    meta: value.meta?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ActivityPage> for ActivityPage {
+            fn from(value: super::ActivityPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    meta: Ok(value.meta),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CompleteTask {
+            is_approved: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            override_user: ::std::result::Result<
+                ::std::option::Option<crate::UserId>,
+                ::std::string::String,
+            >,
+            task_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CompleteTask {
+            fn default() -> Self {
+                Self {
+                    is_approved: Ok(Default::default()),
+                    override_user: Ok(Default::default()),
+                    task_id: Err("no value supplied for task_id".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl CompleteTask {
+            pub fn is_approved<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_approved = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_approved: {e}")
+                    });
+                self
+            }
+            pub fn override_user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::UserId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.override_user = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for override_user: {e}")
+                    });
+                self
+            }
+            pub fn task_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.task_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for task_id: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CompleteTask> for super::CompleteTask {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CompleteTask,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    is_approved: value.is_approved?,
+                    override_user: value.override_user?,
+                    task_id: value.task_id?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CompleteTask> for CompleteTask {
+            fn from(value: super::CompleteTask) -> Self {
+                Self {
+                    is_approved: Ok(value.is_approved),
+                    override_user: Ok(value.override_user),
+                    task_id: Ok(value.task_id),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateTask {
+            can_complete_only_assignees: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            deadline: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            everyone_must_complete: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            form_fields: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            is_soft_start_date: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            max_assignable: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            owners: ::std::result::Result<super::Owners, ::std::string::String>,
+            prevent_guest_comment: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            run_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            separate_task_for_each_assignee: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            started_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            summary: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tags: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                ::std::string::String,
+            >,
+            task_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            top_secret: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            webhook: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateTask {
+            fn default() -> Self {
+                Self {
+                    can_complete_only_assignees: Ok(Default::default()),
+                    deadline: Err("no value supplied for deadline".to_string()),
+                    description: Ok(Default::default()),
+                    everyone_must_complete: Ok(Default::default()),
+                    form_fields: Ok(Default::default()),
+                    is_soft_start_date: Ok(Default::default()),
+                    max_assignable: Ok(Default::default()),
+                    owners: Err("no value supplied for owners".to_string()),
+                    prevent_guest_comment: Ok(Default::default()),
+                    run_id: Ok(Default::default()),
+                    separate_task_for_each_assignee: Ok(Default::default()),
+                    started_at: Ok(Default::default()),
+                    summary: Ok(Default::default()),
+                    tags: Ok(Default::default()),
+                    task_type: Err("no value supplied for task_type".to_string()),
+                    title: Err("no value supplied for title".to_string()),
+                    top_secret: Ok(Default::default()),
+                    webhook: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl CreateTask {
+            pub fn can_complete_only_assignees<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.can_complete_only_assignees = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for can_complete_only_assignees: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn deadline<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deadline = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for deadline: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn everyone_must_complete<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.everyone_must_complete = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for everyone_must_complete: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn form_fields<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form_fields = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for form_fields: {e}")
+                    });
+                self
+            }
+            pub fn is_soft_start_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_soft_start_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for is_soft_start_date: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn max_assignable<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.max_assignable = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for max_assignable: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn owners<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Owners>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.owners = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for owners: {e}")
+                    });
+                self
+            }
+            pub fn prevent_guest_comment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prevent_guest_comment = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for prevent_guest_comment: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn run_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.run_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for run_id: {e}")
+                    });
+                self
+            }
+            pub fn separate_task_for_each_assignee<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.separate_task_for_each_assignee = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for separate_task_for_each_assignee: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn started_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.started_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for started_at: {e}")
+                    });
+                self
+            }
+            pub fn summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
+                self
+            }
+            pub fn tags<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tags = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tags: {e}")
+                    });
+                self
+            }
+            pub fn task_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.task_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for task_type: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn top_secret<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.top_secret = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for top_secret: {e}")
+                    });
+                self
+            }
+            pub fn webhook<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateTask> for super::CreateTask {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateTask,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    can_complete_only_assignees: value.can_complete_only_assignees?,
+                    deadline: value.deadline?,
+                    description: value.description?,
+                    everyone_must_complete: value.everyone_must_complete?,
+                    form_fields: value.form_fields?,
+                    is_soft_start_date: value.is_soft_start_date?,
+                    max_assignable: value.max_assignable?,
+                    owners: value.owners?,
+                    prevent_guest_comment: value.prevent_guest_comment?,
+                    run_id: value.run_id?,
+                    separate_task_for_each_assignee: value
+                        .separate_task_for_each_assignee?,
+                    started_at: value.started_at?,
+                    summary: value.summary?,
+                    tags: value.tags?,
+                    task_type: value.task_type?,
+                    title: value.title?,
+                    top_secret: value.top_secret?,
+                    webhook: value.webhook?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateTask> for CreateTask {
+            fn from(value: super::CreateTask) -> Self {
+                Self {
+                    can_complete_only_assignees: Ok(value.can_complete_only_assignees),
+                    deadline: Ok(value.deadline),
+                    description: Ok(value.description),
+                    everyone_must_complete: Ok(value.everyone_must_complete),
+                    form_fields: Ok(value.form_fields),
+                    is_soft_start_date: Ok(value.is_soft_start_date),
+                    max_assignable: Ok(value.max_assignable),
+                    owners: Ok(value.owners),
+                    prevent_guest_comment: Ok(value.prevent_guest_comment),
+                    run_id: Ok(value.run_id),
+                    separate_task_for_each_assignee: Ok(
+                        value.separate_task_for_each_assignee,
+                    ),
+                    started_at: Ok(value.started_at),
+                    summary: Ok(value.summary),
+                    tags: Ok(value.tags),
+                    task_type: Ok(value.task_type),
+                    title: Ok(value.title),
+                    top_secret: Ok(value.top_secret),
+                    webhook: Ok(value.webhook),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateTemplate {
+            auto_naming: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            default_process_name_format: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            folder_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            groups: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                ::std::string::String,
+            >,
+            guidance: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            icon: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            is_public: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            owner_id: ::std::result::Result<
+                ::std::option::Option<crate::UserId>,
+                ::std::string::String,
+            >,
+            prerun: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            starred: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            summary: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
+            users: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            webhook: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateTemplate {
+            fn default() -> Self {
+                Self {
+                    auto_naming: Ok(Default::default()),
+                    default_process_name_format: Ok(Default::default()),
+                    folder_id: Ok(Default::default()),
+                    groups: Ok(Default::default()),
+                    guidance: Ok(Default::default()),
+                    icon: Ok(Default::default()),
+                    is_public: Ok(Default::default()),
+                    owner_id: Ok(Default::default()),
+                    prerun: Ok(Default::default()),
+                    starred: Ok(Default::default()),
+                    summary: Ok(Default::default()),
+                    title: Err("no value supplied for title".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    users: Ok(Default::default()),
+                    webhook: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl CreateTemplate {
+            pub fn auto_naming<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.auto_naming = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for auto_naming: {e}")
+                    });
+                self
+            }
+            pub fn default_process_name_format<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.default_process_name_format = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for default_process_name_format: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn folder_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.folder_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for folder_id: {e}")
+                    });
+                self
+            }
+            pub fn groups<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.groups = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for groups: {e}")
+                    });
+                self
+            }
+            pub fn guidance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.guidance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for guidance: {e}")
+                    });
+                self
+            }
+            pub fn icon<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.icon = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for icon: {e}")
+                    });
+                self
+            }
+            pub fn is_public<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_public = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_public: {e}")
+                    });
+                self
+            }
+            pub fn owner_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::UserId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.owner_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for owner_id: {e}")
+                    });
+                self
+            }
+            pub fn prerun<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prerun = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prerun: {e}")
+                    });
+                self
+            }
+            pub fn starred<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.starred = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for starred: {e}")
+                    });
+                self
+            }
+            pub fn summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn users<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.users = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for users: {e}")
+                    });
+                self
+            }
+            pub fn webhook<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateTemplate> for super::CreateTemplate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateTemplate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    auto_naming: value.auto_naming?,
+                    default_process_name_format: value.default_process_name_format?,
+                    folder_id: value.folder_id?,
+                    groups: value.groups?,
+                    guidance: value.guidance?,
+                    icon: value.icon?,
+                    is_public: value.is_public?,
+                    owner_id: value.owner_id?,
+                    prerun: value.prerun?,
+                    starred: value.starred?,
+                    summary: value.summary?,
+                    title: value.title?,
+                    type_: value.type_?,
+                    users: value.users?,
+                    webhook: value.webhook?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateTemplate> for CreateTemplate {
+            fn from(value: super::CreateTemplate) -> Self {
+                Self {
+                    auto_naming: Ok(value.auto_naming),
+                    default_process_name_format: Ok(value.default_process_name_format),
+                    folder_id: Ok(value.folder_id),
+                    groups: Ok(value.groups),
+                    guidance: Ok(value.guidance),
+                    icon: Ok(value.icon),
+                    is_public: Ok(value.is_public),
+                    owner_id: Ok(value.owner_id),
+                    prerun: Ok(value.prerun),
+                    starred: Ok(value.starred),
+                    summary: Ok(value.summary),
+                    title: Ok(value.title),
+                    type_: Ok(value.type_),
+                    users: Ok(value.users),
+                    webhook: Ok(value.webhook),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct ErrorBody {
             code: ::std::result::Result<
@@ -529,6 +2279,498 @@ present only when asked for with `with`.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct KickoffField {
+            alias: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            checklist_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            field_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            label: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            required: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KickoffField {
+            fn default() -> Self {
+                Self {
+                    alias: Ok(Default::default()),
+                    checklist_id: Ok(Default::default()),
+                    field_type: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    label: Ok(Default::default()),
+                    required: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl KickoffField {
+            pub fn alias<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.alias = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for alias: {e}")
+                    });
+                self
+            }
+            pub fn checklist_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.checklist_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for checklist_id: {e}")
+                    });
+                self
+            }
+            pub fn field_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.field_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for field_type: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for label: {e}")
+                    });
+                self
+            }
+            pub fn required<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.required = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for required: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KickoffField> for super::KickoffField {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KickoffField,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    alias: value.alias?,
+                    checklist_id: value.checklist_id?,
+                    field_type: value.field_type?,
+                    id: value.id?,
+                    label: value.label?,
+                    required: value.required?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::KickoffField> for KickoffField {
+            fn from(value: super::KickoffField) -> Self {
+                Self {
+                    alias: Ok(value.alias),
+                    checklist_id: Ok(value.checklist_id),
+                    field_type: Ok(value.field_type),
+                    id: Ok(value.id),
+                    label: Ok(value.label),
+                    required: Ok(value.required),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LaunchProcess {
+            checklist_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            folders: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                ::std::string::String,
+            >,
+            groups: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                ::std::string::String,
+            >,
+            is_public: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            owner_id: ::std::result::Result<
+                ::std::option::Option<crate::UserId>,
+                ::std::string::String,
+            >,
+            parent_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            prerun: ::std::result::Result<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            starred: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            summary: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tags: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                ::std::string::String,
+            >,
+            tasks: ::std::result::Result<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<
+                ::std::option::Option<crate::UserId>,
+                ::std::string::String,
+            >,
+            users: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LaunchProcess {
+            fn default() -> Self {
+                Self {
+                    checklist_id: Err("no value supplied for checklist_id".to_string()),
+                    folders: Ok(Default::default()),
+                    groups: Ok(Default::default()),
+                    is_public: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    owner_id: Ok(Default::default()),
+                    parent_id: Ok(Default::default()),
+                    prerun: Ok(Default::default()),
+                    starred: Ok(Default::default()),
+                    summary: Ok(Default::default()),
+                    tags: Ok(Default::default()),
+                    tasks: Ok(Default::default()),
+                    user_id: Ok(Default::default()),
+                    users: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl LaunchProcess {
+            pub fn checklist_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.checklist_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for checklist_id: {e}")
+                    });
+                self
+            }
+            pub fn folders<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.folders = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for folders: {e}")
+                    });
+                self
+            }
+            pub fn groups<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.groups = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for groups: {e}")
+                    });
+                self
+            }
+            pub fn is_public<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_public = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_public: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn owner_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::UserId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.owner_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for owner_id: {e}")
+                    });
+                self
+            }
+            pub fn parent_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parent_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parent_id: {e}")
+                    });
+                self
+            }
+            pub fn prerun<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prerun = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prerun: {e}")
+                    });
+                self
+            }
+            pub fn starred<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.starred = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for starred: {e}")
+                    });
+                self
+            }
+            pub fn summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
+                self
+            }
+            pub fn tags<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tags = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tags: {e}")
+                    });
+                self
+            }
+            pub fn tasks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tasks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tasks: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::UserId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+            pub fn users<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.users = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for users: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LaunchProcess> for super::LaunchProcess {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LaunchProcess,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    checklist_id: value.checklist_id?,
+                    folders: value.folders?,
+                    groups: value.groups?,
+                    is_public: value.is_public?,
+                    name: value.name?,
+                    owner_id: value.owner_id?,
+                    parent_id: value.parent_id?,
+                    prerun: value.prerun?,
+                    starred: value.starred?,
+                    summary: value.summary?,
+                    tags: value.tags?,
+                    tasks: value.tasks?,
+                    user_id: value.user_id?,
+                    users: value.users?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LaunchProcess> for LaunchProcess {
+            fn from(value: super::LaunchProcess) -> Self {
+                Self {
+                    checklist_id: Ok(value.checklist_id),
+                    folders: Ok(value.folders),
+                    groups: Ok(value.groups),
+                    is_public: Ok(value.is_public),
+                    name: Ok(value.name),
+                    owner_id: Ok(value.owner_id),
+                    parent_id: Ok(value.parent_id),
+                    prerun: Ok(value.prerun),
+                    starred: Ok(value.starred),
+                    summary: Ok(value.summary),
+                    tags: Ok(value.tags),
+                    tasks: Ok(value.tasks),
+                    user_id: Ok(value.user_id),
+                    users: Ok(value.users),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Meta {
             pagination: ::std::result::Result<
                 ::std::option::Option<super::Pagination>,
@@ -590,6 +2832,116 @@ present only when asked for with `with`.
             fn from(value: super::Meta) -> Self {
                 Self {
                     pagination: Ok(value.pagination),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Owners {
+            groups: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            guests: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            users: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Owners {
+            fn default() -> Self {
+                Self {
+                    groups: Ok(Default::default()),
+                    guests: Ok(Default::default()),
+                    users: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl Owners {
+            pub fn groups<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.groups = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for groups: {e}")
+                    });
+                self
+            }
+            pub fn guests<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.guests = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for guests: {e}")
+                    });
+                self
+            }
+            pub fn users<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.users = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for users: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Owners> for super::Owners {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Owners,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    groups: value.groups?,
+                    guests: value.guests?,
+                    users: value.users?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Owners> for Owners {
+            fn from(value: super::Owners) -> Self {
+                Self {
+                    groups: Ok(value.groups),
+                    guests: Ok(value.guests),
+                    users: Ok(value.users),
                     extra: Ok(value.extra),
                 }
             }
@@ -1724,6 +4076,2648 @@ present only when asked for with `with`.
                 }
             }
         }
+        #[derive(Clone, Debug)]
+        pub struct Step {
+            alias: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            checklist_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            position: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Step {
+            fn default() -> Self {
+                Self {
+                    alias: Ok(Default::default()),
+                    checklist_id: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    position: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl Step {
+            pub fn alias<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.alias = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for alias: {e}")
+                    });
+                self
+            }
+            pub fn checklist_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.checklist_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for checklist_id: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn position<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.position = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for position: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Step> for super::Step {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Step,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    alias: value.alias?,
+                    checklist_id: value.checklist_id?,
+                    id: value.id?,
+                    position: value.position?,
+                    title: value.title?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Step> for Step {
+            fn from(value: super::Step) -> Self {
+                Self {
+                    alias: Ok(value.alias),
+                    checklist_id: Ok(value.checklist_id),
+                    id: Ok(value.id),
+                    position: Ok(value.position),
+                    title: Ok(value.title),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Task {
+            alias: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            archived_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            can_complete_only_assignees: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            checklist_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            completed_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            completer_id: ::std::result::Result<
+                ::std::option::Option<crate::UserId>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            deadline: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            everyone_must_complete: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            increment_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            is_approved: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            is_completable: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            is_oneoff_task: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            last_updated: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            max_assignable: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            owners: ::std::result::Result<
+                ::std::option::Option<super::Owners>,
+                ::std::string::String,
+            >,
+            position: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            prevent_guest_comment: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            run_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            started_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            starter_id: ::std::result::Result<
+                ::std::option::Option<crate::UserId>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status_label: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            step_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            summary: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            task_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            taskdata: ::std::result::Result<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            tasks_changed_by_rules: ::std::result::Result<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            top_secret: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            webhook: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Task {
+            fn default() -> Self {
+                Self {
+                    alias: Ok(Default::default()),
+                    archived_at: Ok(Default::default()),
+                    can_complete_only_assignees: Ok(Default::default()),
+                    checklist_id: Ok(Default::default()),
+                    completed_at: Ok(Default::default()),
+                    completer_id: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    deadline: Ok(Default::default()),
+                    everyone_must_complete: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    increment_id: Ok(Default::default()),
+                    is_approved: Ok(Default::default()),
+                    is_completable: Ok(Default::default()),
+                    is_oneoff_task: Ok(Default::default()),
+                    last_updated: Ok(Default::default()),
+                    max_assignable: Ok(Default::default()),
+                    owners: Ok(Default::default()),
+                    position: Ok(Default::default()),
+                    prevent_guest_comment: Ok(Default::default()),
+                    run_id: Ok(Default::default()),
+                    started_at: Ok(Default::default()),
+                    starter_id: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    status_label: Ok(Default::default()),
+                    step_id: Ok(Default::default()),
+                    summary: Ok(Default::default()),
+                    task_type: Ok(Default::default()),
+                    taskdata: Ok(Default::default()),
+                    tasks_changed_by_rules: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                    top_secret: Ok(Default::default()),
+                    webhook: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl Task {
+            pub fn alias<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.alias = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for alias: {e}")
+                    });
+                self
+            }
+            pub fn archived_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.archived_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for archived_at: {e}")
+                    });
+                self
+            }
+            pub fn can_complete_only_assignees<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.can_complete_only_assignees = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for can_complete_only_assignees: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn checklist_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.checklist_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for checklist_id: {e}")
+                    });
+                self
+            }
+            pub fn completed_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.completed_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for completed_at: {e}")
+                    });
+                self
+            }
+            pub fn completer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::UserId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.completer_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for completer_id: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn deadline<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deadline = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for deadline: {e}")
+                    });
+                self
+            }
+            pub fn everyone_must_complete<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.everyone_must_complete = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for everyone_must_complete: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn increment_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.increment_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for increment_id: {e}")
+                    });
+                self
+            }
+            pub fn is_approved<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_approved = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_approved: {e}")
+                    });
+                self
+            }
+            pub fn is_completable<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_completable = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for is_completable: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn is_oneoff_task<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_oneoff_task = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for is_oneoff_task: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_updated<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_updated = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_updated: {e}")
+                    });
+                self
+            }
+            pub fn max_assignable<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.max_assignable = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for max_assignable: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn owners<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Owners>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.owners = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for owners: {e}")
+                    });
+                self
+            }
+            pub fn position<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.position = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for position: {e}")
+                    });
+                self
+            }
+            pub fn prevent_guest_comment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prevent_guest_comment = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for prevent_guest_comment: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn run_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.run_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for run_id: {e}")
+                    });
+                self
+            }
+            pub fn started_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.started_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for started_at: {e}")
+                    });
+                self
+            }
+            pub fn starter_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::UserId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.starter_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for starter_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn status_label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_label = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status_label: {e}")
+                    });
+                self
+            }
+            pub fn step_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.step_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for step_id: {e}")
+                    });
+                self
+            }
+            pub fn summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
+                self
+            }
+            pub fn task_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.task_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for task_type: {e}")
+                    });
+                self
+            }
+            pub fn taskdata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.taskdata = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for taskdata: {e}")
+                    });
+                self
+            }
+            pub fn tasks_changed_by_rules<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tasks_changed_by_rules = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for tasks_changed_by_rules: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn top_secret<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.top_secret = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for top_secret: {e}")
+                    });
+                self
+            }
+            pub fn webhook<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Task> for super::Task {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Task,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    alias: value.alias?,
+                    archived_at: value.archived_at?,
+                    can_complete_only_assignees: value.can_complete_only_assignees?,
+                    checklist_id: value.checklist_id?,
+                    completed_at: value.completed_at?,
+                    completer_id: value.completer_id?,
+                    created_at: value.created_at?,
+                    deadline: value.deadline?,
+                    everyone_must_complete: value.everyone_must_complete?,
+                    id: value.id?,
+                    increment_id: value.increment_id?,
+                    is_approved: value.is_approved?,
+                    is_completable: value.is_completable?,
+                    is_oneoff_task: value.is_oneoff_task?,
+                    last_updated: value.last_updated?,
+                    max_assignable: value.max_assignable?,
+                    owners: value.owners?,
+                    position: value.position?,
+                    prevent_guest_comment: value.prevent_guest_comment?,
+                    run_id: value.run_id?,
+                    started_at: value.started_at?,
+                    starter_id: value.starter_id?,
+                    status: value.status?,
+                    status_label: value.status_label?,
+                    step_id: value.step_id?,
+                    summary: value.summary?,
+                    task_type: value.task_type?,
+                    taskdata: value.taskdata?,
+                    tasks_changed_by_rules: value.tasks_changed_by_rules?,
+                    title: value.title?,
+                    top_secret: value.top_secret?,
+                    webhook: value.webhook?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Task> for Task {
+            fn from(value: super::Task) -> Self {
+                Self {
+                    alias: Ok(value.alias),
+                    archived_at: Ok(value.archived_at),
+                    can_complete_only_assignees: Ok(value.can_complete_only_assignees),
+                    checklist_id: Ok(value.checklist_id),
+                    completed_at: Ok(value.completed_at),
+                    completer_id: Ok(value.completer_id),
+                    created_at: Ok(value.created_at),
+                    deadline: Ok(value.deadline),
+                    everyone_must_complete: Ok(value.everyone_must_complete),
+                    id: Ok(value.id),
+                    increment_id: Ok(value.increment_id),
+                    is_approved: Ok(value.is_approved),
+                    is_completable: Ok(value.is_completable),
+                    is_oneoff_task: Ok(value.is_oneoff_task),
+                    last_updated: Ok(value.last_updated),
+                    max_assignable: Ok(value.max_assignable),
+                    owners: Ok(value.owners),
+                    position: Ok(value.position),
+                    prevent_guest_comment: Ok(value.prevent_guest_comment),
+                    run_id: Ok(value.run_id),
+                    started_at: Ok(value.started_at),
+                    starter_id: Ok(value.starter_id),
+                    status: Ok(value.status),
+                    status_label: Ok(value.status_label),
+                    step_id: Ok(value.step_id),
+                    summary: Ok(value.summary),
+                    task_type: Ok(value.task_type),
+                    taskdata: Ok(value.taskdata),
+                    tasks_changed_by_rules: Ok(value.tasks_changed_by_rules),
+                    title: Ok(value.title),
+                    top_secret: Ok(value.top_secret),
+                    webhook: Ok(value.webhook),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TaskEnvelope {
+            data: ::std::result::Result<super::Task, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TaskEnvelope {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl TaskEnvelope {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Task>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TaskEnvelope> for super::TaskEnvelope {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TaskEnvelope,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TaskEnvelope> for TaskEnvelope {
+            fn from(value: super::TaskEnvelope) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TaskPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Task>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<
+                ::std::option::Option<super::Meta>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TaskPage {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    meta: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl TaskPage {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Task>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Meta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TaskPage> for super::TaskPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TaskPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    meta: value.meta?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TaskPage> for TaskPage {
+            fn from(value: super::TaskPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    meta: Ok(value.meta),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Template {
+            alias: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            archived_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_by: ::std::result::Result<
+                ::std::option::Option<crate::UserId>,
+                ::std::string::String,
+            >,
+            folder_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            guidance: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            increment_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            is_pinned: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            is_public: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            last_updated: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_updated_by: ::std::result::Result<
+                ::std::option::Option<crate::UserId>,
+                ::std::string::String,
+            >,
+            owner_id: ::std::result::Result<
+                ::std::option::Option<crate::UserId>,
+                ::std::string::String,
+            >,
+            prerun: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::KickoffField>>,
+                ::std::string::String,
+            >,
+            starred: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            steps: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Step>>,
+                ::std::string::String,
+            >,
+            steps_count: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            summary: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            webhook: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Template {
+            fn default() -> Self {
+                Self {
+                    alias: Ok(Default::default()),
+                    archived_at: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    created_by: Ok(Default::default()),
+                    folder_id: Ok(Default::default()),
+                    guidance: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    increment_id: Ok(Default::default()),
+                    is_pinned: Ok(Default::default()),
+                    is_public: Ok(Default::default()),
+                    last_updated: Ok(Default::default()),
+                    last_updated_by: Ok(Default::default()),
+                    owner_id: Ok(Default::default()),
+                    prerun: Ok(Default::default()),
+                    starred: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    steps: Ok(Default::default()),
+                    steps_count: Ok(Default::default()),
+                    summary: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    webhook: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl Template {
+            pub fn alias<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.alias = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for alias: {e}")
+                    });
+                self
+            }
+            pub fn archived_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.archived_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for archived_at: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn created_by<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::UserId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_by = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by: {e}")
+                    });
+                self
+            }
+            pub fn folder_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.folder_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for folder_id: {e}")
+                    });
+                self
+            }
+            pub fn guidance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.guidance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for guidance: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn increment_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.increment_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for increment_id: {e}")
+                    });
+                self
+            }
+            pub fn is_pinned<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_pinned = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_pinned: {e}")
+                    });
+                self
+            }
+            pub fn is_public<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_public = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_public: {e}")
+                    });
+                self
+            }
+            pub fn last_updated<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_updated = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_updated: {e}")
+                    });
+                self
+            }
+            pub fn last_updated_by<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::UserId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_updated_by = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_updated_by: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn owner_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::UserId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.owner_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for owner_id: {e}")
+                    });
+                self
+            }
+            pub fn prerun<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::KickoffField>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prerun = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prerun: {e}")
+                    });
+                self
+            }
+            pub fn starred<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.starred = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for starred: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn steps<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::Step>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.steps = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for steps: {e}")
+                    });
+                self
+            }
+            pub fn steps_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.steps_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for steps_count: {e}")
+                    });
+                self
+            }
+            pub fn summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn webhook<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Template> for super::Template {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Template,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    alias: value.alias?,
+                    archived_at: value.archived_at?,
+                    created_at: value.created_at?,
+                    created_by: value.created_by?,
+                    folder_id: value.folder_id?,
+                    guidance: value.guidance?,
+                    id: value.id?,
+                    increment_id: value.increment_id?,
+                    is_pinned: value.is_pinned?,
+                    is_public: value.is_public?,
+                    last_updated: value.last_updated?,
+                    last_updated_by: value.last_updated_by?,
+                    owner_id: value.owner_id?,
+                    prerun: value.prerun?,
+                    starred: value.starred?,
+                    status: value.status?,
+                    steps: value.steps?,
+                    steps_count: value.steps_count?,
+                    summary: value.summary?,
+                    title: value.title?,
+                    type_: value.type_?,
+                    webhook: value.webhook?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Template> for Template {
+            fn from(value: super::Template) -> Self {
+                Self {
+                    alias: Ok(value.alias),
+                    archived_at: Ok(value.archived_at),
+                    created_at: Ok(value.created_at),
+                    created_by: Ok(value.created_by),
+                    folder_id: Ok(value.folder_id),
+                    guidance: Ok(value.guidance),
+                    id: Ok(value.id),
+                    increment_id: Ok(value.increment_id),
+                    is_pinned: Ok(value.is_pinned),
+                    is_public: Ok(value.is_public),
+                    last_updated: Ok(value.last_updated),
+                    last_updated_by: Ok(value.last_updated_by),
+                    owner_id: Ok(value.owner_id),
+                    prerun: Ok(value.prerun),
+                    starred: Ok(value.starred),
+                    status: Ok(value.status),
+                    steps: Ok(value.steps),
+                    steps_count: Ok(value.steps_count),
+                    summary: Ok(value.summary),
+                    title: Ok(value.title),
+                    type_: Ok(value.type_),
+                    webhook: Ok(value.webhook),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplateDeleted {
+            deleted_references: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TemplateDeleted {
+            fn default() -> Self {
+                Self {
+                    deleted_references: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl TemplateDeleted {
+            pub fn deleted_references<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deleted_references = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for deleted_references: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateDeleted> for super::TemplateDeleted {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateDeleted,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    deleted_references: value.deleted_references?,
+                    message: value.message?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TemplateDeleted> for TemplateDeleted {
+            fn from(value: super::TemplateDeleted) -> Self {
+                Self {
+                    deleted_references: Ok(value.deleted_references),
+                    message: Ok(value.message),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplateEnvelope {
+            data: ::std::result::Result<super::Template, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TemplateEnvelope {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl TemplateEnvelope {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Template>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateEnvelope> for super::TemplateEnvelope {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateEnvelope,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TemplateEnvelope> for TemplateEnvelope {
+            fn from(value: super::TemplateEnvelope) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplatePage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Template>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<
+                ::std::option::Option<super::Meta>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TemplatePage {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    meta: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl TemplatePage {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Template>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Meta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplatePage> for super::TemplatePage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplatePage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    meta: value.meta?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TemplatePage> for TemplatePage {
+            fn from(value: super::TemplatePage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    meta: Ok(value.meta),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateProcess {
+            groups: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                ::std::string::String,
+            >,
+            is_public: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            owner_id: ::std::result::Result<
+                ::std::option::Option<crate::UserId>,
+                ::std::string::String,
+            >,
+            prerun: ::std::result::Result<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            starred: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            summary: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            users: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateProcess {
+            fn default() -> Self {
+                Self {
+                    groups: Ok(Default::default()),
+                    is_public: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    owner_id: Ok(Default::default()),
+                    prerun: Ok(Default::default()),
+                    starred: Ok(Default::default()),
+                    summary: Ok(Default::default()),
+                    users: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl UpdateProcess {
+            pub fn groups<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.groups = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for groups: {e}")
+                    });
+                self
+            }
+            pub fn is_public<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_public = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_public: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn owner_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::UserId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.owner_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for owner_id: {e}")
+                    });
+                self
+            }
+            pub fn prerun<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prerun = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prerun: {e}")
+                    });
+                self
+            }
+            pub fn starred<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.starred = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for starred: {e}")
+                    });
+                self
+            }
+            pub fn summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
+                self
+            }
+            pub fn users<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.users = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for users: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateProcess> for super::UpdateProcess {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateProcess,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    groups: value.groups?,
+                    is_public: value.is_public?,
+                    name: value.name?,
+                    owner_id: value.owner_id?,
+                    prerun: value.prerun?,
+                    starred: value.starred?,
+                    summary: value.summary?,
+                    users: value.users?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateProcess> for UpdateProcess {
+            fn from(value: super::UpdateProcess) -> Self {
+                Self {
+                    groups: Ok(value.groups),
+                    is_public: Ok(value.is_public),
+                    name: Ok(value.name),
+                    owner_id: Ok(value.owner_id),
+                    prerun: Ok(value.prerun),
+                    starred: Ok(value.starred),
+                    summary: Ok(value.summary),
+                    users: Ok(value.users),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateProcessTask {
+            deadline: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            max_assignable: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            owners: ::std::result::Result<
+                ::std::option::Option<super::Owners>,
+                ::std::string::String,
+            >,
+            position: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            prevent_guest_comment: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            started_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            summary: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            taskdata: ::std::result::Result<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            webhook: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateProcessTask {
+            fn default() -> Self {
+                Self {
+                    deadline: Ok(Default::default()),
+                    max_assignable: Ok(Default::default()),
+                    owners: Ok(Default::default()),
+                    position: Ok(Default::default()),
+                    prevent_guest_comment: Ok(Default::default()),
+                    started_at: Ok(Default::default()),
+                    summary: Ok(Default::default()),
+                    taskdata: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                    webhook: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl UpdateProcessTask {
+            pub fn deadline<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deadline = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for deadline: {e}")
+                    });
+                self
+            }
+            pub fn max_assignable<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.max_assignable = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for max_assignable: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn owners<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Owners>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.owners = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for owners: {e}")
+                    });
+                self
+            }
+            pub fn position<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.position = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for position: {e}")
+                    });
+                self
+            }
+            pub fn prevent_guest_comment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prevent_guest_comment = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for prevent_guest_comment: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn started_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.started_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for started_at: {e}")
+                    });
+                self
+            }
+            pub fn summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
+                self
+            }
+            pub fn taskdata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.taskdata = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for taskdata: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn webhook<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateProcessTask> for super::UpdateProcessTask {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateProcessTask,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    deadline: value.deadline?,
+                    max_assignable: value.max_assignable?,
+                    owners: value.owners?,
+                    position: value.position?,
+                    prevent_guest_comment: value.prevent_guest_comment?,
+                    started_at: value.started_at?,
+                    summary: value.summary?,
+                    taskdata: value.taskdata?,
+                    title: value.title?,
+                    webhook: value.webhook?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateProcessTask> for UpdateProcessTask {
+            fn from(value: super::UpdateProcessTask) -> Self {
+                Self {
+                    deadline: Ok(value.deadline),
+                    max_assignable: Ok(value.max_assignable),
+                    owners: Ok(value.owners),
+                    position: Ok(value.position),
+                    prevent_guest_comment: Ok(value.prevent_guest_comment),
+                    started_at: Ok(value.started_at),
+                    summary: Ok(value.summary),
+                    taskdata: Ok(value.taskdata),
+                    title: Ok(value.title),
+                    webhook: Ok(value.webhook),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateTask {
+            deadline: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            max_assignable: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            owners: ::std::result::Result<super::Owners, ::std::string::String>,
+            position: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            prevent_guest_comment: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            started_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            summary: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            taskdata: ::std::result::Result<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            webhook: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateTask {
+            fn default() -> Self {
+                Self {
+                    deadline: Err("no value supplied for deadline".to_string()),
+                    max_assignable: Ok(Default::default()),
+                    owners: Err("no value supplied for owners".to_string()),
+                    position: Ok(Default::default()),
+                    prevent_guest_comment: Ok(Default::default()),
+                    started_at: Ok(Default::default()),
+                    summary: Ok(Default::default()),
+                    taskdata: Ok(Default::default()),
+                    title: Err("no value supplied for title".to_string()),
+                    webhook: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl UpdateTask {
+            pub fn deadline<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deadline = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for deadline: {e}")
+                    });
+                self
+            }
+            pub fn max_assignable<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.max_assignable = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for max_assignable: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn owners<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Owners>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.owners = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for owners: {e}")
+                    });
+                self
+            }
+            pub fn position<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.position = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for position: {e}")
+                    });
+                self
+            }
+            pub fn prevent_guest_comment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prevent_guest_comment = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for prevent_guest_comment: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn started_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.started_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for started_at: {e}")
+                    });
+                self
+            }
+            pub fn summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
+                self
+            }
+            pub fn taskdata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.taskdata = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for taskdata: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn webhook<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateTask> for super::UpdateTask {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateTask,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    deadline: value.deadline?,
+                    max_assignable: value.max_assignable?,
+                    owners: value.owners?,
+                    position: value.position?,
+                    prevent_guest_comment: value.prevent_guest_comment?,
+                    started_at: value.started_at?,
+                    summary: value.summary?,
+                    taskdata: value.taskdata?,
+                    title: value.title?,
+                    webhook: value.webhook?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateTask> for UpdateTask {
+            fn from(value: super::UpdateTask) -> Self {
+                Self {
+                    deadline: Ok(value.deadline),
+                    max_assignable: Ok(value.max_assignable),
+                    owners: Ok(value.owners),
+                    position: Ok(value.position),
+                    prevent_guest_comment: Ok(value.prevent_guest_comment),
+                    started_at: Ok(value.started_at),
+                    summary: Ok(value.summary),
+                    taskdata: Ok(value.taskdata),
+                    title: Ok(value.title),
+                    webhook: Ok(value.webhook),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateTemplate {
+            auto_naming: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            default_process_name_format: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            folder_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            groups: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                ::std::string::String,
+            >,
+            guidance: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            icon: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            is_public: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            owner_id: ::std::result::Result<
+                ::std::option::Option<crate::UserId>,
+                ::std::string::String,
+            >,
+            summary: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            users: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            webhook: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateTemplate {
+            fn default() -> Self {
+                Self {
+                    auto_naming: Ok(Default::default()),
+                    default_process_name_format: Ok(Default::default()),
+                    folder_id: Ok(Default::default()),
+                    groups: Ok(Default::default()),
+                    guidance: Ok(Default::default()),
+                    icon: Ok(Default::default()),
+                    is_public: Ok(Default::default()),
+                    owner_id: Ok(Default::default()),
+                    summary: Ok(Default::default()),
+                    title: Err("no value supplied for title".to_string()),
+                    users: Ok(Default::default()),
+                    webhook: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl UpdateTemplate {
+            pub fn auto_naming<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.auto_naming = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for auto_naming: {e}")
+                    });
+                self
+            }
+            pub fn default_process_name_format<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.default_process_name_format = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for default_process_name_format: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn folder_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.folder_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for folder_id: {e}")
+                    });
+                self
+            }
+            pub fn groups<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.groups = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for groups: {e}")
+                    });
+                self
+            }
+            pub fn guidance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.guidance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for guidance: {e}")
+                    });
+                self
+            }
+            pub fn icon<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.icon = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for icon: {e}")
+                    });
+                self
+            }
+            pub fn is_public<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_public = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_public: {e}")
+                    });
+                self
+            }
+            pub fn owner_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::UserId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.owner_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for owner_id: {e}")
+                    });
+                self
+            }
+            pub fn summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn users<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.users = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for users: {e}")
+                    });
+                self
+            }
+            pub fn webhook<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateTemplate> for super::UpdateTemplate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateTemplate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    auto_naming: value.auto_naming?,
+                    default_process_name_format: value.default_process_name_format?,
+                    folder_id: value.folder_id?,
+                    groups: value.groups?,
+                    guidance: value.guidance?,
+                    icon: value.icon?,
+                    is_public: value.is_public?,
+                    owner_id: value.owner_id?,
+                    summary: value.summary?,
+                    title: value.title?,
+                    users: value.users?,
+                    webhook: value.webhook?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateTemplate> for UpdateTemplate {
+            fn from(value: super::UpdateTemplate) -> Self {
+                Self {
+                    auto_naming: Ok(value.auto_naming),
+                    default_process_name_format: Ok(value.default_process_name_format),
+                    folder_id: Ok(value.folder_id),
+                    groups: Ok(value.groups),
+                    guidance: Ok(value.guidance),
+                    icon: Ok(value.icon),
+                    is_public: Ok(value.is_public),
+                    owner_id: Ok(value.owner_id),
+                    summary: Ok(value.summary),
+                    title: Ok(value.title),
+                    users: Ok(value.users),
+                    webhook: Ok(value.webhook),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
     }
     /// Error types.
     pub mod error {
@@ -1761,8 +6755,9 @@ present only when asked for with `with`.
 #[derive(Clone, Debug)]
 /**Client for Tallyfy
 
-The process lifecycle of the Tallyfy REST API: list, read, archive, restore and
-permanently delete processes (runs), one-off tasks and tags.
+The workflow of the Tallyfy REST API: launch, run, update and end processes (runs)
+from templates (checklists), complete and reopen their tasks and one-off tasks, and
+manage templates and tags.
 
 Every request carries three headers: `Authorization: Bearer <token>`,
 `Accept: application/json` and `X-Tallyfy-Client: APIClient`. Without
@@ -1885,6 +6880,29 @@ let response = client.list_processes()
     pub fn list_processes(&self) -> builder::ListProcesses<'_> {
         builder::ListProcesses::new(self)
     }
+    /**Launch a process from a template
+
+Launches a process (run) from a template (checklist): one task per step. Kick-off
+form values go in `prerun`, keyed by each field's `timeline_id` (the `id` of the
+template's `prerun` fields, not their `alias`); Tallyfy silently drops unknown keys.
+A 422 names the required kick-off fields that are missing.
+
+
+Sends a `POST` request to `/organizations/{org_id}/runs`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `body`
+```ignore
+let response = client.launch_process()
+    .org_id(org_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn launch_process(&self) -> builder::LaunchProcess<'_> {
+        builder::LaunchProcess::new(self)
+    }
     /**Get a process
 
 Returns one process, archived or not.
@@ -1903,6 +6921,29 @@ let response = client.get_process()
 ```*/
     pub fn get_process(&self) -> builder::GetProcess<'_> {
         builder::GetProcess::new(self)
+    }
+    /**Update a process
+
+Changes a process's name, summary, owner, starred and public flags, assignees
+(`users` and `groups` replace the current ones) or kick-off values (`prerun`).
+
+
+Sends a `PUT` request to `/organizations/{org_id}/runs/{run_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `run_id`: The process (run) ID, 32 hexadecimal characters.
+- `body`
+```ignore
+let response = client.update_process()
+    .org_id(org_id)
+    .run_id(run_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn update_process(&self) -> builder::UpdateProcess<'_> {
+        builder::UpdateProcess::new(self)
     }
     /**Archive a process
 
@@ -1967,6 +7008,52 @@ let response = client.permanently_delete_process()
 ```*/
     pub fn permanently_delete_process(&self) -> builder::PermanentlyDeleteProcess<'_> {
         builder::PermanentlyDeleteProcess::new(self)
+    }
+    /**Get a task
+
+Returns one task, one-off or of a process. `with` adds related data (`run`, `step`,
+`form_fields`, `tags`, `threads`, ...).
+
+
+Sends a `GET` request to `/organizations/{org_id}/tasks/{task_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `task_id`: The one-off task's ID.
+- `with`: Related data to include, comma-separated: `run`, `step`, `form_fields`, `tags`, `summary`, ...
+```ignore
+let response = client.get_task()
+    .org_id(org_id)
+    .task_id(task_id)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn get_task(&self) -> builder::GetTask<'_> {
+        builder::GetTask::new(self)
+    }
+    /**Update a one-off task
+
+Changes a one-off task. `title`, `deadline` and `owners` are required on every
+update; `owners` replaces the current assignees.
+
+
+Sends a `PUT` request to `/organizations/{org_id}/tasks/{task_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `task_id`: The one-off task's ID.
+- `body`
+```ignore
+let response = client.update_task()
+    .org_id(org_id)
+    .task_id(task_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn update_task(&self) -> builder::UpdateTask<'_> {
+        builder::UpdateTask::new(self)
     }
     /**Archive a one-off task
 
@@ -2047,6 +7134,412 @@ let response = client.delete_tag()
 ```*/
     pub fn delete_tag(&self) -> builder::DeleteTag<'_> {
         builder::DeleteTag::new(self)
+    }
+    /**List the organization's tasks
+
+Lists tasks of processes and one-off tasks alike, a page at a time.
+`is_oneoff=true` lists one-off tasks alone, `false` tasks of processes alone.
+
+
+Sends a `GET` request to `/organizations/{org_id}/tasks`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `archived`: `true` includes archived tasks; `only` lists them alone.
+- `groups`: Comma-separated group IDs.
+- `is_oneoff`: `true`: one-off tasks alone; `false`: tasks of processes alone.
+- `owners`: Comma-separated member IDs.
+- `page`: The page to return, starting at 1.
+- `per_page`: Items per page (default 10).
+- `q`: Search the process and step names.
+- `sort`: `deadline`, `newest`, `problems` or `completed_newest`; `-` first for descending.
+- `status`: `active`, `complete`, `incomplete`, `inprogress`, `overdue`, `due_soon`, `hasproblem`.
+- `tag`: A tag name.
+- `with`: Related data to include, comma-separated.
+```ignore
+let response = client.list_tasks()
+    .org_id(org_id)
+    .archived(archived)
+    .groups(groups)
+    .is_oneoff(is_oneoff)
+    .owners(owners)
+    .page(page)
+    .per_page(per_page)
+    .q(q)
+    .sort(sort)
+    .status(status)
+    .tag(tag)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn list_tasks(&self) -> builder::ListTasks<'_> {
+        builder::ListTasks::new(self)
+    }
+    /**Create a one-off task
+
+Creates a one-off task. With `separate_task_for_each_assignee: true` Tallyfy
+instead launches a process without a template: one task per assignee, in a new
+process, and answers with the first of them and its `run`.
+
+
+Sends a `POST` request to `/organizations/{org_id}/tasks`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `body`
+```ignore
+let response = client.create_task()
+    .org_id(org_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn create_task(&self) -> builder::CreateTask<'_> {
+        builder::CreateTask::new(self)
+    }
+    /**List a process's tasks
+
+Lists the tasks of one process, a page at a time, in step order by default.
+
+
+Sends a `GET` request to `/organizations/{org_id}/runs/{run_id}/tasks`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `run_id`: The process (run) ID, 32 hexadecimal characters.
+- `page`: The page to return, starting at 1.
+- `per_page`: Items per page (default 10).
+- `sort`: `position`, `deadline`, `-position` or `-deadline`.
+- `status`: `complete`, `active`, `incomplete`, `inprogress`, `not-started`, `hasproblem`, `overdue`, `due_soon`.
+- `with`: Related data to include, comma-separated: `step`, `form_fields`, `run`, ...
+```ignore
+let response = client.list_process_tasks()
+    .org_id(org_id)
+    .run_id(run_id)
+    .page(page)
+    .per_page(per_page)
+    .sort(sort)
+    .status(status)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn list_process_tasks(&self) -> builder::ListProcessTasks<'_> {
+        builder::ListProcessTasks::new(self)
+    }
+    /**Get a task of a process
+
+Returns one task of a process.
+
+
+Sends a `GET` request to `/organizations/{org_id}/runs/{run_id}/tasks/{task_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `run_id`: The process (run) ID, 32 hexadecimal characters.
+- `task_id`: The one-off task's ID.
+- `with`: Related data to include, comma-separated.
+```ignore
+let response = client.get_process_task()
+    .org_id(org_id)
+    .run_id(run_id)
+    .task_id(task_id)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn get_process_task(&self) -> builder::GetProcessTask<'_> {
+        builder::GetProcessTask::new(self)
+    }
+    /**Update a task of a process
+
+Changes a task of a process: every field is optional; `owners` replaces the current
+assignees; `taskdata` sets form-field values keyed by each field's timeline ID.
+
+
+Sends a `PUT` request to `/organizations/{org_id}/runs/{run_id}/tasks/{task_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `run_id`: The process (run) ID, 32 hexadecimal characters.
+- `task_id`: The one-off task's ID.
+- `body`
+```ignore
+let response = client.update_process_task()
+    .org_id(org_id)
+    .run_id(run_id)
+    .task_id(task_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn update_process_task(&self) -> builder::UpdateProcessTask<'_> {
+        builder::UpdateProcessTask::new(self)
+    }
+    /**Complete a task of a process
+
+Completes a task of a process (`is_approved` decides an approval task). The
+process's progress advances; completing its last task completes the process.
+
+
+Sends a `POST` request to `/organizations/{org_id}/runs/{run_id}/completed-tasks`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `run_id`: The process (run) ID, 32 hexadecimal characters.
+- `body`
+```ignore
+let response = client.complete_process_task()
+    .org_id(org_id)
+    .run_id(run_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn complete_process_task(&self) -> builder::CompleteProcessTask<'_> {
+        builder::CompleteProcessTask::new(self)
+    }
+    /**Reopen a completed task of a process
+
+Reopens a completed task of a process: it is in progress again, and so is its
+process.
+
+
+Sends a `DELETE` request to `/organizations/{org_id}/runs/{run_id}/completed-tasks/{task_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `run_id`: The process (run) ID, 32 hexadecimal characters.
+- `task_id`: The one-off task's ID.
+```ignore
+let response = client.reopen_process_task()
+    .org_id(org_id)
+    .run_id(run_id)
+    .task_id(task_id)
+    .execute()
+    .await;
+```*/
+    pub fn reopen_process_task(&self) -> builder::ReopenProcessTask<'_> {
+        builder::ReopenProcessTask::new(self)
+    }
+    /**Complete a one-off task
+
+Completes a one-off task.
+
+
+Sends a `POST` request to `/organizations/{org_id}/completed-tasks`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `body`
+```ignore
+let response = client.complete_task()
+    .org_id(org_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn complete_task(&self) -> builder::CompleteTask<'_> {
+        builder::CompleteTask::new(self)
+    }
+    /**Reopen a completed one-off task
+
+Reopens a completed one-off task.
+
+
+Sends a `DELETE` request to `/organizations/{org_id}/completed-tasks/{task_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `task_id`: The one-off task's ID.
+```ignore
+let response = client.reopen_task()
+    .org_id(org_id)
+    .task_id(task_id)
+    .execute()
+    .await;
+```*/
+    pub fn reopen_task(&self) -> builder::ReopenTask<'_> {
+        builder::ReopenTask::new(self)
+    }
+    /**List the activity feed
+
+Lists what happened in the organization, newest first; `entity_type=run` with
+`entity_id` narrows it to one process.
+
+
+Sends a `GET` request to `/organizations/{org_id}/activity-feeds`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `created_after`: `YYYY-MM-DD`, inclusive.
+- `created_before`: `YYYY-MM-DD`, inclusive.
+- `entity_id`: The entity's ID.
+- `entity_type`: `checklist`, `run`, `step`, `task` or `thread`.
+- `page`: The page to return, starting at 1.
+- `per_page`: Items per page (default 10).
+- `search`: Text in the descriptions.
+- `sort`: For example `-created_at`.
+- `type_`: `Comment`, `Task`, `Step`, `Process`, `Blueprint`, ...
+- `verb`: `created`, `updated`, `completed`, `archived`, ...
+```ignore
+let response = client.list_activity()
+    .org_id(org_id)
+    .created_after(created_after)
+    .created_before(created_before)
+    .entity_id(entity_id)
+    .entity_type(entity_type)
+    .page(page)
+    .per_page(per_page)
+    .search(search)
+    .sort(sort)
+    .type_(type_)
+    .verb(verb)
+    .execute()
+    .await;
+```*/
+    pub fn list_activity(&self) -> builder::ListActivity<'_> {
+        builder::ListActivity::new(self)
+    }
+    /**List templates
+
+Lists the organization's templates (checklists), a page at a time. Archived ones are
+listed with `archived=only` alone.
+
+
+Sends a `GET` request to `/organizations/{org_id}/checklists`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `archived`: `only`: archived templates alone; `true` includes them.
+- `page`: The page to return, starting at 1.
+- `per_page`: Items per page (default 10).
+- `q`: Search the titles.
+- `sort_by`: A field, `-` first for descending (default `updated`).
+- `with`: Related data to include, comma-separated: `steps`, `tags`, `folder`, ...
+```ignore
+let response = client.list_templates()
+    .org_id(org_id)
+    .archived(archived)
+    .page(page)
+    .per_page(per_page)
+    .q(q)
+    .sort_by(sort_by)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn list_templates(&self) -> builder::ListTemplates<'_> {
+        builder::ListTemplates::new(self)
+    }
+    /**Create a template
+
+Creates a template (checklist).
+
+
+Sends a `POST` request to `/organizations/{org_id}/checklists`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `body`
+```ignore
+let response = client.create_template()
+    .org_id(org_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn create_template(&self) -> builder::CreateTemplate<'_> {
+        builder::CreateTemplate::new(self)
+    }
+    /**Get a template
+
+Returns one template with its kick-off fields (`prerun`: launching keys their values
+by each field's `id`, its timeline ID); `with=steps` adds its steps.
+
+
+Sends a `GET` request to `/organizations/{org_id}/checklists/{checklist_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `checklist_id`: The template's (checklist's) ID, 32 hexadecimal characters.
+- `with`: Related data to include, comma-separated: `steps`, `tags`, `folder`.
+```ignore
+let response = client.get_template()
+    .org_id(org_id)
+    .checklist_id(checklist_id)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn get_template(&self) -> builder::GetTemplate<'_> {
+        builder::GetTemplate::new(self)
+    }
+    /**Update a template
+
+Changes a template; `title` is required on every update; `users` and `groups`
+replace the current ones.
+
+
+Sends a `PUT` request to `/organizations/{org_id}/checklists/{checklist_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `checklist_id`: The template's (checklist's) ID, 32 hexadecimal characters.
+- `body`
+```ignore
+let response = client.update_template()
+    .org_id(org_id)
+    .checklist_id(checklist_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn update_template(&self) -> builder::UpdateTemplate<'_> {
+        builder::UpdateTemplate::new(self)
+    }
+    /**Archive a template
+
+Archives a template: a soft delete. It is no longer listed (but with `archived=only`)
+and cannot be launched; processes launched from it go on.
+
+
+Sends a `DELETE` request to `/organizations/{org_id}/checklists/{checklist_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `checklist_id`: The template's (checklist's) ID, 32 hexadecimal characters.
+```ignore
+let response = client.archive_template()
+    .org_id(org_id)
+    .checklist_id(checklist_id)
+    .execute()
+    .await;
+```*/
+    pub fn archive_template(&self) -> builder::ArchiveTemplate<'_> {
+        builder::ArchiveTemplate::new(self)
+    }
+    /**Permanently delete an archived template
+
+Deletes an archived template for good. **It cannot be undone.** It must be archived
+first (`archive_template`); only administrators may delete permanently.
+
+
+Sends a `DELETE` request to `/organizations/{org_id}/checklists/{checklist_id}/delete`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `checklist_id`: The template's (checklist's) ID, 32 hexadecimal characters.
+```ignore
+let response = client.permanently_delete_template()
+    .org_id(org_id)
+    .checklist_id(checklist_id)
+    .execute()
+    .await;
+```*/
+    pub fn permanently_delete_template(&self) -> builder::PermanentlyDeleteTemplate<'_> {
+        builder::PermanentlyDeleteTemplate::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -2273,6 +7766,85 @@ pub mod builder {
             Ok((client, request))
         }
     }
+    /**Builder for [`Client::launch_process`]
+
+[`Client::launch_process`]: super::Client::launch_process*/
+    #[derive(Debug, Clone)]
+    pub struct LaunchProcess<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        body: Result<types::builder::LaunchProcess, String>,
+    }
+    impl<'a> LaunchProcess<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::LaunchProcess>,
+            <V as std::convert::TryInto<types::LaunchProcess>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `LaunchProcess` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::LaunchProcess,
+            ) -> types::builder::LaunchProcess,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, body } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::LaunchProcess::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/runs", client.baseurl, encode_path(& org_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            Ok((client, request))
+        }
+    }
     /**Builder for [`Client::get_process`]
 
 [`Client::get_process`]: super::Client::get_process*/
@@ -2333,6 +7905,100 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::update_process`]
+
+[`Client::update_process`]: super::Client::update_process*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateProcess<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        run_id: Result<::std::string::String, String>,
+        body: Result<types::builder::UpdateProcess, String>,
+    }
+    impl<'a> UpdateProcess<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                run_id: Err("run_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn run_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.run_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for run_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateProcess>,
+            <V as std::convert::TryInto<types::UpdateProcess>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateProcess` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateProcess,
+            ) -> types::builder::UpdateProcess,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, run_id, body } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let run_id = run_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateProcess::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/runs/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& run_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
                 .build()?;
             Ok((client, request))
         }
@@ -2525,6 +8191,179 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::get_task`]
+
+[`Client::get_task`]: super::Client::get_task*/
+    #[derive(Debug, Clone)]
+    pub struct GetTask<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        task_id: Result<::std::string::String, String>,
+        with: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> GetTask<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                task_id: Err("task_id was not initialized".to_string()),
+                with: Ok(None),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn task_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.task_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for task_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn with<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.with = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for with failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, task_id, with } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let task_id = task_id.map_err(Error::InvalidRequest)?;
+            let with = with.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/tasks/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& task_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("with", &with))
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::update_task`]
+
+[`Client::update_task`]: super::Client::update_task*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateTask<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        task_id: Result<::std::string::String, String>,
+        body: Result<types::builder::UpdateTask, String>,
+    }
+    impl<'a> UpdateTask<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                task_id: Err("task_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn task_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.task_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for task_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateTask>,
+            <V as std::convert::TryInto<types::UpdateTask>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateTask` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateTask,
+            ) -> types::builder::UpdateTask,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, task_id, body } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let task_id = task_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::UpdateTask::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/tasks/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& task_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
                 .build()?;
             Ok((client, request))
         }
@@ -2772,6 +8611,1782 @@ pub mod builder {
             let url = format!(
                 "{}/organizations/{}/tags/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& tag_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::list_tasks`]
+
+[`Client::list_tasks`]: super::Client::list_tasks*/
+    #[derive(Debug, Clone)]
+    pub struct ListTasks<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        archived: Result<Option<::std::string::String>, String>,
+        groups: Result<Option<::std::string::String>, String>,
+        is_oneoff: Result<Option<::std::string::String>, String>,
+        owners: Result<Option<::std::string::String>, String>,
+        page: Result<Option<::std::num::NonZeroU32>, String>,
+        per_page: Result<Option<::std::num::NonZeroU32>, String>,
+        q: Result<Option<::std::string::String>, String>,
+        sort: Result<Option<::std::string::String>, String>,
+        status: Result<Option<::std::string::String>, String>,
+        tag: Result<Option<::std::string::String>, String>,
+        with: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ListTasks<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                archived: Ok(None),
+                groups: Ok(None),
+                is_oneoff: Ok(None),
+                owners: Ok(None),
+                page: Ok(None),
+                per_page: Ok(None),
+                q: Ok(None),
+                sort: Ok(None),
+                status: Ok(None),
+                tag: Ok(None),
+                with: Ok(None),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn archived<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.archived = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for archived failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn groups<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.groups = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for groups failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn is_oneoff<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.is_oneoff = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for is_oneoff failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn owners<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.owners = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for owners failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn per_page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for per_page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn q<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.q = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for q failed".to_string()
+                });
+            self
+        }
+        pub fn sort<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for status failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn tag<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.tag = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for tag failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn with<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.with = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for with failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self {
+                client,
+                org_id,
+                archived,
+                groups,
+                is_oneoff,
+                owners,
+                page,
+                per_page,
+                q,
+                sort,
+                status,
+                tag,
+                with,
+            } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let archived = archived.map_err(Error::InvalidRequest)?;
+            let groups = groups.map_err(Error::InvalidRequest)?;
+            let is_oneoff = is_oneoff.map_err(Error::InvalidRequest)?;
+            let owners = owners.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let per_page = per_page.map_err(Error::InvalidRequest)?;
+            let q = q.map_err(Error::InvalidRequest)?;
+            let sort = sort.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let tag = tag.map_err(Error::InvalidRequest)?;
+            let with = with.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/tasks", client.baseurl, encode_path(& org_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("archived", &archived))
+                .query(&progenitor_client::QueryParam::new("groups", &groups))
+                .query(&progenitor_client::QueryParam::new("is_oneoff", &is_oneoff))
+                .query(&progenitor_client::QueryParam::new("owners", &owners))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                .query(&progenitor_client::QueryParam::new("q", &q))
+                .query(&progenitor_client::QueryParam::new("sort", &sort))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .query(&progenitor_client::QueryParam::new("tag", &tag))
+                .query(&progenitor_client::QueryParam::new("with", &with))
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::create_task`]
+
+[`Client::create_task`]: super::Client::create_task*/
+    #[derive(Debug, Clone)]
+    pub struct CreateTask<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        body: Result<types::builder::CreateTask, String>,
+    }
+    impl<'a> CreateTask<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateTask>,
+            <V as std::convert::TryInto<types::CreateTask>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateTask` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateTask,
+            ) -> types::builder::CreateTask,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, body } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::CreateTask::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/tasks", client.baseurl, encode_path(& org_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::list_process_tasks`]
+
+[`Client::list_process_tasks`]: super::Client::list_process_tasks*/
+    #[derive(Debug, Clone)]
+    pub struct ListProcessTasks<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        run_id: Result<::std::string::String, String>,
+        page: Result<Option<::std::num::NonZeroU32>, String>,
+        per_page: Result<Option<::std::num::NonZeroU32>, String>,
+        sort: Result<Option<::std::string::String>, String>,
+        status: Result<Option<::std::string::String>, String>,
+        with: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ListProcessTasks<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                run_id: Err("run_id was not initialized".to_string()),
+                page: Ok(None),
+                per_page: Ok(None),
+                sort: Ok(None),
+                status: Ok(None),
+                with: Ok(None),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn run_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.run_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for run_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn per_page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for per_page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for status failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn with<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.with = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for with failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, run_id, page, per_page, sort, status, with } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let run_id = run_id.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let per_page = per_page.map_err(Error::InvalidRequest)?;
+            let sort = sort.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let with = with.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/runs/{}/tasks", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& run_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                .query(&progenitor_client::QueryParam::new("sort", &sort))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .query(&progenitor_client::QueryParam::new("with", &with))
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::get_process_task`]
+
+[`Client::get_process_task`]: super::Client::get_process_task*/
+    #[derive(Debug, Clone)]
+    pub struct GetProcessTask<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        run_id: Result<::std::string::String, String>,
+        task_id: Result<::std::string::String, String>,
+        with: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> GetProcessTask<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                run_id: Err("run_id was not initialized".to_string()),
+                task_id: Err("task_id was not initialized".to_string()),
+                with: Ok(None),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn run_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.run_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for run_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn task_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.task_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for task_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn with<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.with = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for with failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, run_id, task_id, with } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let run_id = run_id.map_err(Error::InvalidRequest)?;
+            let task_id = task_id.map_err(Error::InvalidRequest)?;
+            let with = with.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/runs/{}/tasks/{}", client.baseurl, encode_path(&
+                org_id.to_string()), encode_path(& run_id.to_string()), encode_path(&
+                task_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("with", &with))
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::update_process_task`]
+
+[`Client::update_process_task`]: super::Client::update_process_task*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateProcessTask<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        run_id: Result<::std::string::String, String>,
+        task_id: Result<::std::string::String, String>,
+        body: Result<types::builder::UpdateProcessTask, String>,
+    }
+    impl<'a> UpdateProcessTask<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                run_id: Err("run_id was not initialized".to_string()),
+                task_id: Err("task_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn run_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.run_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for run_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn task_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.task_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for task_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateProcessTask>,
+            <V as std::convert::TryInto<
+                types::UpdateProcessTask,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateProcessTask` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateProcessTask,
+            ) -> types::builder::UpdateProcessTask,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, run_id, task_id, body } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let run_id = run_id.map_err(Error::InvalidRequest)?;
+            let task_id = task_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateProcessTask::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/runs/{}/tasks/{}", client.baseurl, encode_path(&
+                org_id.to_string()), encode_path(& run_id.to_string()), encode_path(&
+                task_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::complete_process_task`]
+
+[`Client::complete_process_task`]: super::Client::complete_process_task*/
+    #[derive(Debug, Clone)]
+    pub struct CompleteProcessTask<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        run_id: Result<::std::string::String, String>,
+        body: Result<types::builder::CompleteTask, String>,
+    }
+    impl<'a> CompleteProcessTask<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                run_id: Err("run_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn run_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.run_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for run_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CompleteTask>,
+            <V as std::convert::TryInto<types::CompleteTask>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CompleteTask` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CompleteTask,
+            ) -> types::builder::CompleteTask,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, run_id, body } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let run_id = run_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CompleteTask::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/runs/{}/completed-tasks", client.baseurl,
+                encode_path(& org_id.to_string()), encode_path(& run_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::reopen_process_task`]
+
+[`Client::reopen_process_task`]: super::Client::reopen_process_task*/
+    #[derive(Debug, Clone)]
+    pub struct ReopenProcessTask<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        run_id: Result<::std::string::String, String>,
+        task_id: Result<::std::string::String, String>,
+    }
+    impl<'a> ReopenProcessTask<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                run_id: Err("run_id was not initialized".to_string()),
+                task_id: Err("task_id was not initialized".to_string()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn run_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.run_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for run_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn task_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.task_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for task_id failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, run_id, task_id } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let run_id = run_id.map_err(Error::InvalidRequest)?;
+            let task_id = task_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/runs/{}/completed-tasks/{}", client.baseurl,
+                encode_path(& org_id.to_string()), encode_path(& run_id.to_string()),
+                encode_path(& task_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::complete_task`]
+
+[`Client::complete_task`]: super::Client::complete_task*/
+    #[derive(Debug, Clone)]
+    pub struct CompleteTask<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        body: Result<types::builder::CompleteTask, String>,
+    }
+    impl<'a> CompleteTask<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CompleteTask>,
+            <V as std::convert::TryInto<types::CompleteTask>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CompleteTask` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CompleteTask,
+            ) -> types::builder::CompleteTask,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, body } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CompleteTask::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/completed-tasks", client.baseurl, encode_path(&
+                org_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::reopen_task`]
+
+[`Client::reopen_task`]: super::Client::reopen_task*/
+    #[derive(Debug, Clone)]
+    pub struct ReopenTask<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        task_id: Result<::std::string::String, String>,
+    }
+    impl<'a> ReopenTask<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                task_id: Err("task_id was not initialized".to_string()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn task_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.task_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for task_id failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, task_id } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let task_id = task_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/completed-tasks/{}", client.baseurl, encode_path(&
+                org_id.to_string()), encode_path(& task_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::list_activity`]
+
+[`Client::list_activity`]: super::Client::list_activity*/
+    #[derive(Debug, Clone)]
+    pub struct ListActivity<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        created_after: Result<Option<::std::string::String>, String>,
+        created_before: Result<Option<::std::string::String>, String>,
+        entity_id: Result<Option<::std::string::String>, String>,
+        entity_type: Result<Option<::std::string::String>, String>,
+        page: Result<Option<::std::num::NonZeroU32>, String>,
+        per_page: Result<Option<::std::num::NonZeroU32>, String>,
+        search: Result<Option<::std::string::String>, String>,
+        sort: Result<Option<::std::string::String>, String>,
+        type_: Result<Option<::std::string::String>, String>,
+        verb: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ListActivity<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                created_after: Ok(None),
+                created_before: Ok(None),
+                entity_id: Ok(None),
+                entity_type: Ok(None),
+                page: Ok(None),
+                per_page: Ok(None),
+                search: Ok(None),
+                sort: Ok(None),
+                type_: Ok(None),
+                verb: Ok(None),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn created_after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.created_after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for created_after failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn created_before<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.created_before = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for created_before failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn entity_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.entity_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for entity_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn entity_type<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.entity_type = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for entity_type failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn per_page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for per_page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn search<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.search = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for search failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn type_<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.type_ = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for type_ failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn verb<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.verb = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for verb failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self {
+                client,
+                org_id,
+                created_after,
+                created_before,
+                entity_id,
+                entity_type,
+                page,
+                per_page,
+                search,
+                sort,
+                type_,
+                verb,
+            } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let created_after = created_after.map_err(Error::InvalidRequest)?;
+            let created_before = created_before.map_err(Error::InvalidRequest)?;
+            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
+            let entity_type = entity_type.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let per_page = per_page.map_err(Error::InvalidRequest)?;
+            let search = search.map_err(Error::InvalidRequest)?;
+            let sort = sort.map_err(Error::InvalidRequest)?;
+            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let verb = verb.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/activity-feeds", client.baseurl, encode_path(&
+                org_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("created_after", &created_after),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "created_before",
+                        &created_before,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("entity_id", &entity_id))
+                .query(&progenitor_client::QueryParam::new("entity_type", &entity_type))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                .query(&progenitor_client::QueryParam::new("search", &search))
+                .query(&progenitor_client::QueryParam::new("sort", &sort))
+                .query(&progenitor_client::QueryParam::new("type", &type_))
+                .query(&progenitor_client::QueryParam::new("verb", &verb))
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::list_templates`]
+
+[`Client::list_templates`]: super::Client::list_templates*/
+    #[derive(Debug, Clone)]
+    pub struct ListTemplates<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        archived: Result<Option<::std::string::String>, String>,
+        page: Result<Option<::std::num::NonZeroU32>, String>,
+        per_page: Result<Option<::std::num::NonZeroU32>, String>,
+        q: Result<Option<::std::string::String>, String>,
+        sort_by: Result<Option<::std::string::String>, String>,
+        with: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ListTemplates<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                archived: Ok(None),
+                page: Ok(None),
+                per_page: Ok(None),
+                q: Ok(None),
+                sort_by: Ok(None),
+                with: Ok(None),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn archived<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.archived = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for archived failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn per_page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for per_page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn q<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.q = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for q failed".to_string()
+                });
+            self
+        }
+        pub fn sort_by<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_by = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_by failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn with<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.with = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for with failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, archived, page, per_page, q, sort_by, with } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let archived = archived.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let per_page = per_page.map_err(Error::InvalidRequest)?;
+            let q = q.map_err(Error::InvalidRequest)?;
+            let sort_by = sort_by.map_err(Error::InvalidRequest)?;
+            let with = with.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/checklists", client.baseurl, encode_path(& org_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("archived", &archived))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                .query(&progenitor_client::QueryParam::new("q", &q))
+                .query(&progenitor_client::QueryParam::new("sort_by", &sort_by))
+                .query(&progenitor_client::QueryParam::new("with", &with))
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::create_template`]
+
+[`Client::create_template`]: super::Client::create_template*/
+    #[derive(Debug, Clone)]
+    pub struct CreateTemplate<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        body: Result<types::builder::CreateTemplate, String>,
+    }
+    impl<'a> CreateTemplate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateTemplate>,
+            <V as std::convert::TryInto<
+                types::CreateTemplate,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateTemplate` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateTemplate,
+            ) -> types::builder::CreateTemplate,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, body } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CreateTemplate::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/checklists", client.baseurl, encode_path(& org_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::get_template`]
+
+[`Client::get_template`]: super::Client::get_template*/
+    #[derive(Debug, Clone)]
+    pub struct GetTemplate<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        checklist_id: Result<::std::string::String, String>,
+        with: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> GetTemplate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                checklist_id: Err("checklist_id was not initialized".to_string()),
+                with: Ok(None),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn checklist_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.checklist_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for checklist_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn with<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.with = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for with failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, checklist_id, with } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let checklist_id = checklist_id.map_err(Error::InvalidRequest)?;
+            let with = with.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/checklists/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& checklist_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("with", &with))
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::update_template`]
+
+[`Client::update_template`]: super::Client::update_template*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateTemplate<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        checklist_id: Result<::std::string::String, String>,
+        body: Result<types::builder::UpdateTemplate, String>,
+    }
+    impl<'a> UpdateTemplate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                checklist_id: Err("checklist_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn checklist_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.checklist_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for checklist_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateTemplate>,
+            <V as std::convert::TryInto<
+                types::UpdateTemplate,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateTemplate` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateTemplate,
+            ) -> types::builder::UpdateTemplate,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, checklist_id, body } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let checklist_id = checklist_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateTemplate::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/checklists/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& checklist_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::archive_template`]
+
+[`Client::archive_template`]: super::Client::archive_template*/
+    #[derive(Debug, Clone)]
+    pub struct ArchiveTemplate<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        checklist_id: Result<::std::string::String, String>,
+    }
+    impl<'a> ArchiveTemplate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                checklist_id: Err("checklist_id was not initialized".to_string()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn checklist_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.checklist_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for checklist_id failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, checklist_id } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let checklist_id = checklist_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/checklists/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& checklist_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::permanently_delete_template`]
+
+[`Client::permanently_delete_template`]: super::Client::permanently_delete_template*/
+    #[derive(Debug, Clone)]
+    pub struct PermanentlyDeleteTemplate<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        checklist_id: Result<::std::string::String, String>,
+    }
+    impl<'a> PermanentlyDeleteTemplate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                checklist_id: Err("checklist_id was not initialized".to_string()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn checklist_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.checklist_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for checklist_id failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, checklist_id } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let checklist_id = checklist_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/checklists/{}/delete", client.baseurl, encode_path(&
+                org_id.to_string()), encode_path(& checklist_id.to_string()),
             );
             #[allow(unused_mut)]
             let mut request = client

@@ -58,10 +58,10 @@ pub struct Operation {
     pub command: &'static str,
     /// Its parameters, in the spec's order, then `body` if it takes one.
     pub params: &'static [Param],
-    /// The page of Tallyfy's API documentation that shows its answers (`x-tallyfy-docs`
+    /// The pages of Tallyfy's API documentation that show its answers (`x-tallyfy-docs`
     /// in the spec), relative to `src/content/docs/pro/integrations/open-api/` of the
     /// repository `tallyfy/documentation`.
-    pub docs: &'static str,
+    pub docs: &'static [&'static str],
     /// Decodes an answer's body with the operation's own types (the success type for a
     /// 2xx, the error type otherwise) and writes back as JSON what a caller can read of it.
     ///

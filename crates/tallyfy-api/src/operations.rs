@@ -85,9 +85,50 @@ pub static OPERATIONS: &[Operation] = &[
                 description: "Only processes with this tag.",
             },
         ],
-        docs: "code-samples/processes/list-processes.mdx",
+        docs: &["code-samples/processes/list-processes.mdx"],
         decode: |status, body| crate::decode_answer::<
             types::RunPage,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "launch_process",
+        method: "POST",
+        path: "/organizations/{org_id}/runs",
+        summary: "Launch a process from a template.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("201", "The new process."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            (
+                "422",
+                "Invalid: a required kick-off value is missing, or the template cannot be launched.",
+            ),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "processes",
+        command: "launch",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "body",
+                location: "body",
+                required: true,
+                description: "The request body, as JSON.",
+            },
+        ],
+        docs: &["code-samples/processes/launch-process.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::RunEnvelope,
             types::ErrorBody,
         >(status, body),
     },
@@ -123,7 +164,52 @@ pub static OPERATIONS: &[Operation] = &[
                 description: "The process (run) ID, 32 hexadecimal characters.",
             },
         ],
-        docs: "code-samples/processes/get-process.mdx",
+        docs: &["code-samples/processes/get-process.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::RunEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "update_process",
+        method: "PUT",
+        path: "/organizations/{org_id}/runs/{run_id}",
+        summary: "Update a process.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The updated process."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "processes",
+        command: "update",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "run_id",
+                location: "path",
+                required: true,
+                description: "The process (run) ID, 32 hexadecimal characters.",
+            },
+            Param {
+                name: "body",
+                location: "body",
+                required: true,
+                description: "The request body, as JSON.",
+            },
+        ],
+        docs: &["code-samples/processes/update-process.mdx"],
         decode: |status, body| crate::decode_answer::<
             types::RunEnvelope,
             types::ErrorBody,
@@ -161,7 +247,7 @@ pub static OPERATIONS: &[Operation] = &[
                 description: "The process (run) ID, 32 hexadecimal characters.",
             },
         ],
-        docs: "code-samples/processes/archive-process.mdx",
+        docs: &["code-samples/processes/archive-process.mdx"],
         decode: |status, body| crate::decode_answer::<
             types::RunEnvelope,
             types::ErrorBody,
@@ -199,7 +285,7 @@ pub static OPERATIONS: &[Operation] = &[
                 description: "The process (run) ID, 32 hexadecimal characters.",
             },
         ],
-        docs: "code-samples/processes/activate-process.mdx",
+        docs: &["code-samples/processes/activate-process.mdx"],
         decode: |status, body| crate::decode_answer::<
             types::RunEnvelope,
             types::ErrorBody,
@@ -242,9 +328,99 @@ pub static OPERATIONS: &[Operation] = &[
                 description: "The process (run) ID, 32 hexadecimal characters.",
             },
         ],
-        docs: "code-samples/processes/delete-process.mdx",
+        docs: &["code-samples/processes/delete-process.mdx"],
         decode: |status, body| crate::decode_answer::<
             crate::NoBody,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "get_task",
+        method: "GET",
+        path: "/organizations/{org_id}/tasks/{task_id}",
+        summary: "Get a task.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The task."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "tasks",
+        command: "get",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "task_id",
+                location: "path",
+                required: true,
+                description: "The one-off task's ID.",
+            },
+            Param {
+                name: "with",
+                location: "query",
+                required: false,
+                description: "Related data to include, comma-separated: `run`, `step`, `form_fields`, `tags`, `summary`, ...",
+            },
+        ],
+        docs: &["code-samples/tasks/get-task.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TaskEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "update_task",
+        method: "PUT",
+        path: "/organizations/{org_id}/tasks/{task_id}",
+        summary: "Update a one-off task.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The updated task."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "tasks",
+        command: "update",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "task_id",
+                location: "path",
+                required: true,
+                description: "The one-off task's ID.",
+            },
+            Param {
+                name: "body",
+                location: "body",
+                required: true,
+                description: "The request body, as JSON.",
+            },
+        ],
+        docs: &["code-samples/tasks/update-task.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TaskEnvelope,
             types::ErrorBody,
         >(status, body),
     },
@@ -281,7 +457,7 @@ pub static OPERATIONS: &[Operation] = &[
                 description: "The one-off task's ID.",
             },
         ],
-        docs: "code-samples/tasks/archive-task.mdx",
+        docs: &["code-samples/tasks/archive-task.mdx"],
         decode: |status, body| crate::decode_answer::<
             crate::NoBody,
             types::ErrorBody,
@@ -320,7 +496,7 @@ pub static OPERATIONS: &[Operation] = &[
                 description: "The one-off task's ID.",
             },
         ],
-        docs: "code-samples/tasks/archive-task.mdx",
+        docs: &["code-samples/tasks/archive-task.mdx"],
         decode: |status, body| crate::decode_answer::<
             crate::NoBody,
             types::ErrorBody,
@@ -359,7 +535,7 @@ pub static OPERATIONS: &[Operation] = &[
                 description: "The one-off task's ID.",
             },
         ],
-        docs: "code-samples/tasks/delete-task.mdx",
+        docs: &["code-samples/tasks/delete-task.mdx"],
         decode: |status, body| crate::decode_answer::<
             crate::NoBody,
             types::ErrorBody,
@@ -397,9 +573,856 @@ pub static OPERATIONS: &[Operation] = &[
                 description: "The tag's ID.",
             },
         ],
-        docs: "code-samples/tags/archive-tag.mdx",
+        docs: &["code-samples/tags/archive-tag.mdx"],
         decode: |status, body| crate::decode_answer::<
             crate::NoBody,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "list_tasks",
+        method: "GET",
+        path: "/organizations/{org_id}/tasks",
+        summary: "List the organization's tasks.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "A page of tasks."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "tasks",
+        command: "list",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "q",
+                location: "query",
+                required: false,
+                description: "Search the process and step names.",
+            },
+            Param {
+                name: "status",
+                location: "query",
+                required: false,
+                description: "`active`, `complete`, `incomplete`, `inprogress`, `overdue`, `due_soon`, `hasproblem`.",
+            },
+            Param {
+                name: "owners",
+                location: "query",
+                required: false,
+                description: "Comma-separated member IDs.",
+            },
+            Param {
+                name: "groups",
+                location: "query",
+                required: false,
+                description: "Comma-separated group IDs.",
+            },
+            Param {
+                name: "tag",
+                location: "query",
+                required: false,
+                description: "A tag name.",
+            },
+            Param {
+                name: "is_oneoff",
+                location: "query",
+                required: false,
+                description: "`true`: one-off tasks alone; `false`: tasks of processes alone.",
+            },
+            Param {
+                name: "archived",
+                location: "query",
+                required: false,
+                description: "`true` includes archived tasks; `only` lists them alone.",
+            },
+            Param {
+                name: "with",
+                location: "query",
+                required: false,
+                description: "Related data to include, comma-separated.",
+            },
+            Param {
+                name: "sort",
+                location: "query",
+                required: false,
+                description: "`deadline`, `newest`, `problems` or `completed_newest`; `-` first for descending.",
+            },
+            Param {
+                name: "page",
+                location: "query",
+                required: false,
+                description: "The page to return, starting at 1.",
+            },
+            Param {
+                name: "per_page",
+                location: "query",
+                required: false,
+                description: "Items per page (default 10).",
+            },
+        ],
+        docs: &["code-samples/tasks/list-org-tasks.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TaskPage,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "create_task",
+        method: "POST",
+        path: "/organizations/{org_id}/tasks",
+        summary: "Create a one-off task.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("201", "The new task."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "tasks",
+        command: "create",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "body",
+                location: "body",
+                required: true,
+                description: "The request body, as JSON.",
+            },
+        ],
+        docs: &[
+            "code-samples/tasks/create-task.mdx",
+            "code-samples/processes/launch-process-without-template.mdx",
+        ],
+        decode: |status, body| crate::decode_answer::<
+            types::TaskEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "list_process_tasks",
+        method: "GET",
+        path: "/organizations/{org_id}/runs/{run_id}/tasks",
+        summary: "List a process's tasks.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "A page of the process's tasks."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "tasks",
+        command: "list-process",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "run_id",
+                location: "path",
+                required: true,
+                description: "The process (run) ID, 32 hexadecimal characters.",
+            },
+            Param {
+                name: "status",
+                location: "query",
+                required: false,
+                description: "`complete`, `active`, `incomplete`, `inprogress`, `not-started`, `hasproblem`, `overdue`, `due_soon`.",
+            },
+            Param {
+                name: "with",
+                location: "query",
+                required: false,
+                description: "Related data to include, comma-separated: `step`, `form_fields`, `run`, ...",
+            },
+            Param {
+                name: "sort",
+                location: "query",
+                required: false,
+                description: "`position`, `deadline`, `-position` or `-deadline`.",
+            },
+            Param {
+                name: "page",
+                location: "query",
+                required: false,
+                description: "The page to return, starting at 1.",
+            },
+            Param {
+                name: "per_page",
+                location: "query",
+                required: false,
+                description: "Items per page (default 10).",
+            },
+        ],
+        docs: &["code-samples/tasks/list-process-tasks.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TaskPage,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "get_process_task",
+        method: "GET",
+        path: "/organizations/{org_id}/runs/{run_id}/tasks/{task_id}",
+        summary: "Get a task of a process.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The task."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "tasks",
+        command: "get-process",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "run_id",
+                location: "path",
+                required: true,
+                description: "The process (run) ID, 32 hexadecimal characters.",
+            },
+            Param {
+                name: "task_id",
+                location: "path",
+                required: true,
+                description: "The one-off task's ID.",
+            },
+            Param {
+                name: "with",
+                location: "query",
+                required: false,
+                description: "Related data to include, comma-separated.",
+            },
+        ],
+        docs: &["code-samples/tasks/get-task.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TaskEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "update_process_task",
+        method: "PUT",
+        path: "/organizations/{org_id}/runs/{run_id}/tasks/{task_id}",
+        summary: "Update a task of a process.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The updated task."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "tasks",
+        command: "update-process",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "run_id",
+                location: "path",
+                required: true,
+                description: "The process (run) ID, 32 hexadecimal characters.",
+            },
+            Param {
+                name: "task_id",
+                location: "path",
+                required: true,
+                description: "The one-off task's ID.",
+            },
+            Param {
+                name: "body",
+                location: "body",
+                required: true,
+                description: "The request body, as JSON.",
+            },
+        ],
+        docs: &["code-samples/tasks/update-task.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TaskEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "complete_process_task",
+        method: "POST",
+        path: "/organizations/{org_id}/runs/{run_id}/completed-tasks",
+        summary: "Complete a task of a process.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The completed task."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "tasks",
+        command: "complete-process",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "run_id",
+                location: "path",
+                required: true,
+                description: "The process (run) ID, 32 hexadecimal characters.",
+            },
+            Param {
+                name: "body",
+                location: "body",
+                required: true,
+                description: "The request body, as JSON.",
+            },
+        ],
+        docs: &["code-samples/tasks/complete-task.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TaskEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "reopen_process_task",
+        method: "DELETE",
+        path: "/organizations/{org_id}/runs/{run_id}/completed-tasks/{task_id}",
+        summary: "Reopen a completed task of a process.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The reopened task."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "tasks",
+        command: "reopen-process",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "run_id",
+                location: "path",
+                required: true,
+                description: "The process (run) ID, 32 hexadecimal characters.",
+            },
+            Param {
+                name: "task_id",
+                location: "path",
+                required: true,
+                description: "The one-off task's ID.",
+            },
+        ],
+        docs: &["code-samples/tasks/reopen-task.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TaskEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "complete_task",
+        method: "POST",
+        path: "/organizations/{org_id}/completed-tasks",
+        summary: "Complete a one-off task.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The completed task."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "tasks",
+        command: "complete",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "body",
+                location: "body",
+                required: true,
+                description: "The request body, as JSON.",
+            },
+        ],
+        docs: &["code-samples/tasks/complete-task.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TaskEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "reopen_task",
+        method: "DELETE",
+        path: "/organizations/{org_id}/completed-tasks/{task_id}",
+        summary: "Reopen a completed one-off task.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The reopened task."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "tasks",
+        command: "reopen",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "task_id",
+                location: "path",
+                required: true,
+                description: "The one-off task's ID.",
+            },
+        ],
+        docs: &["code-samples/tasks/reopen-task.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TaskEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "list_activity",
+        method: "GET",
+        path: "/organizations/{org_id}/activity-feeds",
+        summary: "List the activity feed.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "A page of activity."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "processes",
+        command: "activity",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "entity_type",
+                location: "query",
+                required: false,
+                description: "`checklist`, `run`, `step`, `task` or `thread`.",
+            },
+            Param {
+                name: "entity_id",
+                location: "query",
+                required: false,
+                description: "The entity's ID.",
+            },
+            Param {
+                name: "type",
+                location: "query",
+                required: false,
+                description: "`Comment`, `Task`, `Step`, `Process`, `Blueprint`, ...",
+            },
+            Param {
+                name: "verb",
+                location: "query",
+                required: false,
+                description: "`created`, `updated`, `completed`, `archived`, ...",
+            },
+            Param {
+                name: "created_after",
+                location: "query",
+                required: false,
+                description: "`YYYY-MM-DD`, inclusive.",
+            },
+            Param {
+                name: "created_before",
+                location: "query",
+                required: false,
+                description: "`YYYY-MM-DD`, inclusive.",
+            },
+            Param {
+                name: "search",
+                location: "query",
+                required: false,
+                description: "Text in the descriptions.",
+            },
+            Param {
+                name: "sort",
+                location: "query",
+                required: false,
+                description: "For example `-created_at`.",
+            },
+            Param {
+                name: "page",
+                location: "query",
+                required: false,
+                description: "The page to return, starting at 1.",
+            },
+            Param {
+                name: "per_page",
+                location: "query",
+                required: false,
+                description: "Items per page (default 10).",
+            },
+        ],
+        docs: &["code-samples/processes/get-process-activity.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::ActivityPage,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "list_templates",
+        method: "GET",
+        path: "/organizations/{org_id}/checklists",
+        summary: "List templates.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "A page of templates."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "templates",
+        command: "list",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "q",
+                location: "query",
+                required: false,
+                description: "Search the titles.",
+            },
+            Param {
+                name: "archived",
+                location: "query",
+                required: false,
+                description: "`only`: archived templates alone; `true` includes them.",
+            },
+            Param {
+                name: "with",
+                location: "query",
+                required: false,
+                description: "Related data to include, comma-separated: `steps`, `tags`, `folder`, ...",
+            },
+            Param {
+                name: "sort_by",
+                location: "query",
+                required: false,
+                description: "A field, `-` first for descending (default `updated`).",
+            },
+            Param {
+                name: "page",
+                location: "query",
+                required: false,
+                description: "The page to return, starting at 1.",
+            },
+            Param {
+                name: "per_page",
+                location: "query",
+                required: false,
+                description: "Items per page (default 10).",
+            },
+        ],
+        docs: &["code-samples/templates/list-templates.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TemplatePage,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "create_template",
+        method: "POST",
+        path: "/organizations/{org_id}/checklists",
+        summary: "Create a template.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("201", "The new template."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "templates",
+        command: "create",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "body",
+                location: "body",
+                required: true,
+                description: "The request body, as JSON.",
+            },
+        ],
+        docs: &["code-samples/templates/create-template.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TemplateEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "get_template",
+        method: "GET",
+        path: "/organizations/{org_id}/checklists/{checklist_id}",
+        summary: "Get a template.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The template."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "templates",
+        command: "get",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "checklist_id",
+                location: "path",
+                required: true,
+                description: "The template's (checklist's) ID, 32 hexadecimal characters.",
+            },
+            Param {
+                name: "with",
+                location: "query",
+                required: false,
+                description: "Related data to include, comma-separated: `steps`, `tags`, `folder`.",
+            },
+        ],
+        docs: &["code-samples/templates/get-template.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TemplateEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "update_template",
+        method: "PUT",
+        path: "/organizations/{org_id}/checklists/{checklist_id}",
+        summary: "Update a template.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The updated template."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "templates",
+        command: "update",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "checklist_id",
+                location: "path",
+                required: true,
+                description: "The template's (checklist's) ID, 32 hexadecimal characters.",
+            },
+            Param {
+                name: "body",
+                location: "body",
+                required: true,
+                description: "The request body, as JSON.",
+            },
+        ],
+        docs: &["code-samples/templates/update-template.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TemplateEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "archive_template",
+        method: "DELETE",
+        path: "/organizations/{org_id}/checklists/{checklist_id}",
+        summary: "Archive a template.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "Archived; the answer says which references went with it."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "templates",
+        command: "archive",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "checklist_id",
+                location: "path",
+                required: true,
+                description: "The template's (checklist's) ID, 32 hexadecimal characters.",
+            },
+        ],
+        docs: &["code-samples/templates/delete-archive-template.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TemplateDeleted,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "permanently_delete_template",
+        method: "DELETE",
+        path: "/organizations/{org_id}/checklists/{checklist_id}/delete",
+        summary: "Permanently delete an archived template.",
+        irreversible: true,
+        returns_body: true,
+        responses: &[
+            ("200", "Deleted; the answer says which references went with it."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            (
+                "422",
+                "The template is not archived yet; archive it first (the status is not documented; the fake answers 422).",
+            ),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "templates",
+        command: "delete",
+        params: &[
+            Param {
+                name: "org_id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "checklist_id",
+                location: "path",
+                required: true,
+                description: "The template's (checklist's) ID, 32 hexadecimal characters.",
+            },
+        ],
+        docs: &["code-samples/templates/delete-archive-template.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TemplateDeleted,
             types::ErrorBody,
         >(status, body),
     },
@@ -417,9 +1440,22 @@ impl Call for builder::ListProcesses<'_> {
         crate::decode(body)
     }
 }
-impl Call for builder::GetProcess<'_> {
+impl Call for builder::LaunchProcess<'_> {
     type Output = types::RunEnvelope;
     const OPERATION: &'static Operation = &OPERATIONS[1usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::LaunchProcess::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::GetProcess<'_> {
+    type Output = types::RunEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[2usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::GetProcess::build(self)
             .map_err(|e| e.to_string())?;
@@ -430,9 +1466,22 @@ impl Call for builder::GetProcess<'_> {
         crate::decode(body)
     }
 }
+impl Call for builder::UpdateProcess<'_> {
+    type Output = types::RunEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[3usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::UpdateProcess::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
 impl Call for builder::ArchiveProcess<'_> {
     type Output = types::RunEnvelope;
-    const OPERATION: &'static Operation = &OPERATIONS[2usize];
+    const OPERATION: &'static Operation = &OPERATIONS[4usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::ArchiveProcess::build(self)
             .map_err(|e| e.to_string())?;
@@ -445,7 +1494,7 @@ impl Call for builder::ArchiveProcess<'_> {
 }
 impl Call for builder::ActivateProcess<'_> {
     type Output = types::RunEnvelope;
-    const OPERATION: &'static Operation = &OPERATIONS[3usize];
+    const OPERATION: &'static Operation = &OPERATIONS[5usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::ActivateProcess::build(self)
             .map_err(|e| e.to_string())?;
@@ -458,7 +1507,7 @@ impl Call for builder::ActivateProcess<'_> {
 }
 impl Call for builder::PermanentlyDeleteProcess<'_> {
     type Output = ();
-    const OPERATION: &'static Operation = &OPERATIONS[4usize];
+    const OPERATION: &'static Operation = &OPERATIONS[6usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::PermanentlyDeleteProcess::build(self)
             .map_err(|e| e.to_string())?;
@@ -469,9 +1518,35 @@ impl Call for builder::PermanentlyDeleteProcess<'_> {
         Ok(())
     }
 }
+impl Call for builder::GetTask<'_> {
+    type Output = types::TaskEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[7usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::GetTask::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::UpdateTask<'_> {
+    type Output = types::TaskEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[8usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::UpdateTask::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
 impl Call for builder::ArchiveTask<'_> {
     type Output = ();
-    const OPERATION: &'static Operation = &OPERATIONS[5usize];
+    const OPERATION: &'static Operation = &OPERATIONS[9usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::ArchiveTask::build(self)
             .map_err(|e| e.to_string())?;
@@ -484,7 +1559,7 @@ impl Call for builder::ArchiveTask<'_> {
 }
 impl Call for builder::RestoreTask<'_> {
     type Output = ();
-    const OPERATION: &'static Operation = &OPERATIONS[6usize];
+    const OPERATION: &'static Operation = &OPERATIONS[10usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::RestoreTask::build(self)
             .map_err(|e| e.to_string())?;
@@ -497,7 +1572,7 @@ impl Call for builder::RestoreTask<'_> {
 }
 impl Call for builder::PermanentlyDeleteTask<'_> {
     type Output = ();
-    const OPERATION: &'static Operation = &OPERATIONS[7usize];
+    const OPERATION: &'static Operation = &OPERATIONS[11usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::PermanentlyDeleteTask::build(self)
             .map_err(|e| e.to_string())?;
@@ -510,7 +1585,7 @@ impl Call for builder::PermanentlyDeleteTask<'_> {
 }
 impl Call for builder::DeleteTag<'_> {
     type Output = ();
-    const OPERATION: &'static Operation = &OPERATIONS[8usize];
+    const OPERATION: &'static Operation = &OPERATIONS[12usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::DeleteTag::build(self)
             .map_err(|e| e.to_string())?;
@@ -519,5 +1594,213 @@ impl Call for builder::DeleteTag<'_> {
     #[allow(unused_variables)]
     fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
         Ok(())
+    }
+}
+impl Call for builder::ListTasks<'_> {
+    type Output = types::TaskPage;
+    const OPERATION: &'static Operation = &OPERATIONS[13usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::ListTasks::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::CreateTask<'_> {
+    type Output = types::TaskEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[14usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::CreateTask::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::ListProcessTasks<'_> {
+    type Output = types::TaskPage;
+    const OPERATION: &'static Operation = &OPERATIONS[15usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::ListProcessTasks::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::GetProcessTask<'_> {
+    type Output = types::TaskEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[16usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::GetProcessTask::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::UpdateProcessTask<'_> {
+    type Output = types::TaskEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[17usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::UpdateProcessTask::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::CompleteProcessTask<'_> {
+    type Output = types::TaskEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[18usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::CompleteProcessTask::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::ReopenProcessTask<'_> {
+    type Output = types::TaskEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[19usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::ReopenProcessTask::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::CompleteTask<'_> {
+    type Output = types::TaskEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[20usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::CompleteTask::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::ReopenTask<'_> {
+    type Output = types::TaskEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[21usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::ReopenTask::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::ListActivity<'_> {
+    type Output = types::ActivityPage;
+    const OPERATION: &'static Operation = &OPERATIONS[22usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::ListActivity::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::ListTemplates<'_> {
+    type Output = types::TemplatePage;
+    const OPERATION: &'static Operation = &OPERATIONS[23usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::ListTemplates::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::CreateTemplate<'_> {
+    type Output = types::TemplateEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[24usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::CreateTemplate::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::GetTemplate<'_> {
+    type Output = types::TemplateEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[25usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::GetTemplate::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::UpdateTemplate<'_> {
+    type Output = types::TemplateEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[26usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::UpdateTemplate::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::ArchiveTemplate<'_> {
+    type Output = types::TemplateDeleted;
+    const OPERATION: &'static Operation = &OPERATIONS[27usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::ArchiveTemplate::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::PermanentlyDeleteTemplate<'_> {
+    type Output = types::TemplateDeleted;
+    const OPERATION: &'static Operation = &OPERATIONS[28usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::PermanentlyDeleteTemplate::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
     }
 }

@@ -45,8 +45,12 @@ pub fn command() -> clap::Command {
             .after_help(EXIT_CODES)
             .subcommand_required(true),
     );
-    let mut groups: Vec<&str> = OPERATIONS.iter().map(|op| op.group).collect();
-    groups.dedup();
+    let mut groups: Vec<&str> = Vec::new();
+    for op in OPERATIONS {
+        if !groups.contains(&op.group) {
+            groups.push(op.group);
+        }
+    }
     for group in groups {
         let mut sub = clap::Command::new(group)
             .about(group_about(group))
@@ -252,6 +256,10 @@ mod tests {
 
     #[test]
     fn every_operation_of_the_spec_is_a_command() {
+        let body =
+            std::env::temp_dir().join(format!("tallyfy-cli-body-{}.json", std::process::id()));
+        std::fs::write(&body, r#"{"title": "x"}"#).unwrap();
+        let body = body.to_str().unwrap().to_owned();
         for op in OPERATIONS {
             let mut words = vec!["tallyfy", op.group, op.command];
             let required: Vec<String> = op
@@ -261,6 +269,10 @@ mod tests {
                 .map(|p| format!("{}-1", p.name))
                 .collect();
             words.extend(required.iter().map(String::as_str));
+            let takes_body = op.params.iter().any(|p| p.location == "body");
+            if takes_body {
+                words.extend(["--body", body.as_str()]);
+            }
             let cli = parse_args(&words).unwrap_or_else(|e| panic!("{}: {e}", op.id));
             let Invocation::Operation {
                 op: found,
@@ -272,7 +284,10 @@ mod tests {
             };
             assert_eq!(found.id, op.id);
             assert_eq!(subject, required);
-            assert_eq!(args.names().count(), required.len());
+            assert_eq!(
+                args.names().count(),
+                required.len() + usize::from(takes_body)
+            );
         }
     }
 

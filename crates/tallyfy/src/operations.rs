@@ -46,6 +46,29 @@ let response = client.list_processes()
     pub fn list_processes(&self) -> builder::ListProcesses<'_> {
         self.api().list_processes()
     }
+    /**Launch a process from a template
+
+Launches a process (run) from a template (checklist): one task per step. Kick-off
+form values go in `prerun`, keyed by each field's `timeline_id` (the `id` of the
+template's `prerun` fields, not their `alias`); Tallyfy silently drops unknown keys.
+A 422 names the required kick-off fields that are missing.
+
+
+Sends a `POST` request to `/organizations/{org_id}/runs`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `body`
+```ignore
+let response = client.launch_process()
+    .org_id(org_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn launch_process(&self) -> builder::LaunchProcess<'_> {
+        self.api().launch_process()
+    }
     /**Get a process
 
 Returns one process, archived or not.
@@ -64,6 +87,29 @@ let response = client.get_process()
 ```*/
     pub fn get_process(&self) -> builder::GetProcess<'_> {
         self.api().get_process()
+    }
+    /**Update a process
+
+Changes a process's name, summary, owner, starred and public flags, assignees
+(`users` and `groups` replace the current ones) or kick-off values (`prerun`).
+
+
+Sends a `PUT` request to `/organizations/{org_id}/runs/{run_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `run_id`: The process (run) ID, 32 hexadecimal characters.
+- `body`
+```ignore
+let response = client.update_process()
+    .org_id(org_id)
+    .run_id(run_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn update_process(&self) -> builder::UpdateProcess<'_> {
+        self.api().update_process()
     }
     /**Archive a process
 
@@ -128,6 +174,52 @@ let response = client.permanently_delete_process()
 ```*/
     pub fn permanently_delete_process(&self) -> builder::PermanentlyDeleteProcess<'_> {
         self.api().permanently_delete_process()
+    }
+    /**Get a task
+
+Returns one task, one-off or of a process. `with` adds related data (`run`, `step`,
+`form_fields`, `tags`, `threads`, ...).
+
+
+Sends a `GET` request to `/organizations/{org_id}/tasks/{task_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `task_id`: The one-off task's ID.
+- `with`: Related data to include, comma-separated: `run`, `step`, `form_fields`, `tags`, `summary`, ...
+```ignore
+let response = client.get_task()
+    .org_id(org_id)
+    .task_id(task_id)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn get_task(&self) -> builder::GetTask<'_> {
+        self.api().get_task()
+    }
+    /**Update a one-off task
+
+Changes a one-off task. `title`, `deadline` and `owners` are required on every
+update; `owners` replaces the current assignees.
+
+
+Sends a `PUT` request to `/organizations/{org_id}/tasks/{task_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `task_id`: The one-off task's ID.
+- `body`
+```ignore
+let response = client.update_task()
+    .org_id(org_id)
+    .task_id(task_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn update_task(&self) -> builder::UpdateTask<'_> {
+        self.api().update_task()
     }
     /**Archive a one-off task
 
@@ -208,6 +300,412 @@ let response = client.delete_tag()
 ```*/
     pub fn delete_tag(&self) -> builder::DeleteTag<'_> {
         self.api().delete_tag()
+    }
+    /**List the organization's tasks
+
+Lists tasks of processes and one-off tasks alike, a page at a time.
+`is_oneoff=true` lists one-off tasks alone, `false` tasks of processes alone.
+
+
+Sends a `GET` request to `/organizations/{org_id}/tasks`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `archived`: `true` includes archived tasks; `only` lists them alone.
+- `groups`: Comma-separated group IDs.
+- `is_oneoff`: `true`: one-off tasks alone; `false`: tasks of processes alone.
+- `owners`: Comma-separated member IDs.
+- `page`: The page to return, starting at 1.
+- `per_page`: Items per page (default 10).
+- `q`: Search the process and step names.
+- `sort`: `deadline`, `newest`, `problems` or `completed_newest`; `-` first for descending.
+- `status`: `active`, `complete`, `incomplete`, `inprogress`, `overdue`, `due_soon`, `hasproblem`.
+- `tag`: A tag name.
+- `with`: Related data to include, comma-separated.
+```ignore
+let response = client.list_tasks()
+    .org_id(org_id)
+    .archived(archived)
+    .groups(groups)
+    .is_oneoff(is_oneoff)
+    .owners(owners)
+    .page(page)
+    .per_page(per_page)
+    .q(q)
+    .sort(sort)
+    .status(status)
+    .tag(tag)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn list_tasks(&self) -> builder::ListTasks<'_> {
+        self.api().list_tasks()
+    }
+    /**Create a one-off task
+
+Creates a one-off task. With `separate_task_for_each_assignee: true` Tallyfy
+instead launches a process without a template: one task per assignee, in a new
+process, and answers with the first of them and its `run`.
+
+
+Sends a `POST` request to `/organizations/{org_id}/tasks`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `body`
+```ignore
+let response = client.create_task()
+    .org_id(org_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn create_task(&self) -> builder::CreateTask<'_> {
+        self.api().create_task()
+    }
+    /**List a process's tasks
+
+Lists the tasks of one process, a page at a time, in step order by default.
+
+
+Sends a `GET` request to `/organizations/{org_id}/runs/{run_id}/tasks`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `run_id`: The process (run) ID, 32 hexadecimal characters.
+- `page`: The page to return, starting at 1.
+- `per_page`: Items per page (default 10).
+- `sort`: `position`, `deadline`, `-position` or `-deadline`.
+- `status`: `complete`, `active`, `incomplete`, `inprogress`, `not-started`, `hasproblem`, `overdue`, `due_soon`.
+- `with`: Related data to include, comma-separated: `step`, `form_fields`, `run`, ...
+```ignore
+let response = client.list_process_tasks()
+    .org_id(org_id)
+    .run_id(run_id)
+    .page(page)
+    .per_page(per_page)
+    .sort(sort)
+    .status(status)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn list_process_tasks(&self) -> builder::ListProcessTasks<'_> {
+        self.api().list_process_tasks()
+    }
+    /**Get a task of a process
+
+Returns one task of a process.
+
+
+Sends a `GET` request to `/organizations/{org_id}/runs/{run_id}/tasks/{task_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `run_id`: The process (run) ID, 32 hexadecimal characters.
+- `task_id`: The one-off task's ID.
+- `with`: Related data to include, comma-separated.
+```ignore
+let response = client.get_process_task()
+    .org_id(org_id)
+    .run_id(run_id)
+    .task_id(task_id)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn get_process_task(&self) -> builder::GetProcessTask<'_> {
+        self.api().get_process_task()
+    }
+    /**Update a task of a process
+
+Changes a task of a process: every field is optional; `owners` replaces the current
+assignees; `taskdata` sets form-field values keyed by each field's timeline ID.
+
+
+Sends a `PUT` request to `/organizations/{org_id}/runs/{run_id}/tasks/{task_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `run_id`: The process (run) ID, 32 hexadecimal characters.
+- `task_id`: The one-off task's ID.
+- `body`
+```ignore
+let response = client.update_process_task()
+    .org_id(org_id)
+    .run_id(run_id)
+    .task_id(task_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn update_process_task(&self) -> builder::UpdateProcessTask<'_> {
+        self.api().update_process_task()
+    }
+    /**Complete a task of a process
+
+Completes a task of a process (`is_approved` decides an approval task). The
+process's progress advances; completing its last task completes the process.
+
+
+Sends a `POST` request to `/organizations/{org_id}/runs/{run_id}/completed-tasks`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `run_id`: The process (run) ID, 32 hexadecimal characters.
+- `body`
+```ignore
+let response = client.complete_process_task()
+    .org_id(org_id)
+    .run_id(run_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn complete_process_task(&self) -> builder::CompleteProcessTask<'_> {
+        self.api().complete_process_task()
+    }
+    /**Reopen a completed task of a process
+
+Reopens a completed task of a process: it is in progress again, and so is its
+process.
+
+
+Sends a `DELETE` request to `/organizations/{org_id}/runs/{run_id}/completed-tasks/{task_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `run_id`: The process (run) ID, 32 hexadecimal characters.
+- `task_id`: The one-off task's ID.
+```ignore
+let response = client.reopen_process_task()
+    .org_id(org_id)
+    .run_id(run_id)
+    .task_id(task_id)
+    .execute()
+    .await;
+```*/
+    pub fn reopen_process_task(&self) -> builder::ReopenProcessTask<'_> {
+        self.api().reopen_process_task()
+    }
+    /**Complete a one-off task
+
+Completes a one-off task.
+
+
+Sends a `POST` request to `/organizations/{org_id}/completed-tasks`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `body`
+```ignore
+let response = client.complete_task()
+    .org_id(org_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn complete_task(&self) -> builder::CompleteTask<'_> {
+        self.api().complete_task()
+    }
+    /**Reopen a completed one-off task
+
+Reopens a completed one-off task.
+
+
+Sends a `DELETE` request to `/organizations/{org_id}/completed-tasks/{task_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `task_id`: The one-off task's ID.
+```ignore
+let response = client.reopen_task()
+    .org_id(org_id)
+    .task_id(task_id)
+    .execute()
+    .await;
+```*/
+    pub fn reopen_task(&self) -> builder::ReopenTask<'_> {
+        self.api().reopen_task()
+    }
+    /**List the activity feed
+
+Lists what happened in the organization, newest first; `entity_type=run` with
+`entity_id` narrows it to one process.
+
+
+Sends a `GET` request to `/organizations/{org_id}/activity-feeds`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `created_after`: `YYYY-MM-DD`, inclusive.
+- `created_before`: `YYYY-MM-DD`, inclusive.
+- `entity_id`: The entity's ID.
+- `entity_type`: `checklist`, `run`, `step`, `task` or `thread`.
+- `page`: The page to return, starting at 1.
+- `per_page`: Items per page (default 10).
+- `search`: Text in the descriptions.
+- `sort`: For example `-created_at`.
+- `type_`: `Comment`, `Task`, `Step`, `Process`, `Blueprint`, ...
+- `verb`: `created`, `updated`, `completed`, `archived`, ...
+```ignore
+let response = client.list_activity()
+    .org_id(org_id)
+    .created_after(created_after)
+    .created_before(created_before)
+    .entity_id(entity_id)
+    .entity_type(entity_type)
+    .page(page)
+    .per_page(per_page)
+    .search(search)
+    .sort(sort)
+    .type_(type_)
+    .verb(verb)
+    .execute()
+    .await;
+```*/
+    pub fn list_activity(&self) -> builder::ListActivity<'_> {
+        self.api().list_activity()
+    }
+    /**List templates
+
+Lists the organization's templates (checklists), a page at a time. Archived ones are
+listed with `archived=only` alone.
+
+
+Sends a `GET` request to `/organizations/{org_id}/checklists`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `archived`: `only`: archived templates alone; `true` includes them.
+- `page`: The page to return, starting at 1.
+- `per_page`: Items per page (default 10).
+- `q`: Search the titles.
+- `sort_by`: A field, `-` first for descending (default `updated`).
+- `with`: Related data to include, comma-separated: `steps`, `tags`, `folder`, ...
+```ignore
+let response = client.list_templates()
+    .org_id(org_id)
+    .archived(archived)
+    .page(page)
+    .per_page(per_page)
+    .q(q)
+    .sort_by(sort_by)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn list_templates(&self) -> builder::ListTemplates<'_> {
+        self.api().list_templates()
+    }
+    /**Create a template
+
+Creates a template (checklist).
+
+
+Sends a `POST` request to `/organizations/{org_id}/checklists`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `body`
+```ignore
+let response = client.create_template()
+    .org_id(org_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn create_template(&self) -> builder::CreateTemplate<'_> {
+        self.api().create_template()
+    }
+    /**Get a template
+
+Returns one template with its kick-off fields (`prerun`: launching keys their values
+by each field's `id`, its timeline ID); `with=steps` adds its steps.
+
+
+Sends a `GET` request to `/organizations/{org_id}/checklists/{checklist_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `checklist_id`: The template's (checklist's) ID, 32 hexadecimal characters.
+- `with`: Related data to include, comma-separated: `steps`, `tags`, `folder`.
+```ignore
+let response = client.get_template()
+    .org_id(org_id)
+    .checklist_id(checklist_id)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn get_template(&self) -> builder::GetTemplate<'_> {
+        self.api().get_template()
+    }
+    /**Update a template
+
+Changes a template; `title` is required on every update; `users` and `groups`
+replace the current ones.
+
+
+Sends a `PUT` request to `/organizations/{org_id}/checklists/{checklist_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `checklist_id`: The template's (checklist's) ID, 32 hexadecimal characters.
+- `body`
+```ignore
+let response = client.update_template()
+    .org_id(org_id)
+    .checklist_id(checklist_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn update_template(&self) -> builder::UpdateTemplate<'_> {
+        self.api().update_template()
+    }
+    /**Archive a template
+
+Archives a template: a soft delete. It is no longer listed (but with `archived=only`)
+and cannot be launched; processes launched from it go on.
+
+
+Sends a `DELETE` request to `/organizations/{org_id}/checklists/{checklist_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `checklist_id`: The template's (checklist's) ID, 32 hexadecimal characters.
+```ignore
+let response = client.archive_template()
+    .org_id(org_id)
+    .checklist_id(checklist_id)
+    .execute()
+    .await;
+```*/
+    pub fn archive_template(&self) -> builder::ArchiveTemplate<'_> {
+        self.api().archive_template()
+    }
+    /**Permanently delete an archived template
+
+Deletes an archived template for good. **It cannot be undone.** It must be archived
+first (`archive_template`); only administrators may delete permanently.
+
+
+Sends a `DELETE` request to `/organizations/{org_id}/checklists/{checklist_id}/delete`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `checklist_id`: The template's (checklist's) ID, 32 hexadecimal characters.
+```ignore
+let response = client.permanently_delete_template()
+    .org_id(org_id)
+    .checklist_id(checklist_id)
+    .execute()
+    .await;
+```*/
+    pub fn permanently_delete_template(&self) -> builder::PermanentlyDeleteTemplate<'_> {
+        self.api().permanently_delete_template()
     }
     /// Calls the operation named `id` (its `operationId`) with `args`, its
     /// parameters by name, and returns its answer, the decoded body as JSON. For
@@ -293,6 +791,22 @@ let response = client.delete_tag()
                 };
                 crate::call::send(call).await
             }
+            "launch_process" => {
+                let call = self.launch_process();
+                let call = match args
+                    .get::<::std::string::String>("launch_process", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<types::LaunchProcess>("launch_process", "body")?
+                {
+                    Some(value) => call.body(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
             "get_process" => {
                 let call = self.get_process();
                 let call = match args
@@ -305,6 +819,28 @@ let response = client.delete_tag()
                     .get::<::std::string::String>("get_process", "run_id")?
                 {
                     Some(value) => call.run_id(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "update_process" => {
+                let call = self.update_process();
+                let call = match args
+                    .get::<::std::string::String>("update_process", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("update_process", "run_id")?
+                {
+                    Some(value) => call.run_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<types::UpdateProcess>("update_process", "body")?
+                {
+                    Some(value) => call.body(value),
                     None => call,
                 };
                 crate::call::send(call).await
@@ -357,6 +893,45 @@ let response = client.delete_tag()
                     >("permanently_delete_process", "run_id")?
                 {
                     Some(value) => call.run_id(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "get_task" => {
+                let call = self.get_task();
+                let call = match args.get::<::std::string::String>("get_task", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("get_task", "task_id")?
+                {
+                    Some(value) => call.task_id(value),
+                    None => call,
+                };
+                let call = match args.get::<::std::string::String>("get_task", "with")? {
+                    Some(value) => call.with(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "update_task" => {
+                let call = self.update_task();
+                let call = match args
+                    .get::<::std::string::String>("update_task", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("update_task", "task_id")?
+                {
+                    Some(value) => call.task_id(value),
+                    None => call,
+                };
+                let call = match args.get::<types::UpdateTask>("update_task", "body")? {
+                    Some(value) => call.body(value),
                     None => call,
                 };
                 crate::call::send(call).await
@@ -421,6 +996,481 @@ let response = client.delete_tag()
                     .get::<::std::string::String>("delete_tag", "tag_id")?
                 {
                     Some(value) => call.tag_id(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "list_tasks" => {
+                let call = self.list_tasks();
+                let call = match args
+                    .get::<::std::string::String>("list_tasks", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_tasks", "archived")?
+                {
+                    Some(value) => call.archived(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_tasks", "groups")?
+                {
+                    Some(value) => call.groups(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_tasks", "is_oneoff")?
+                {
+                    Some(value) => call.is_oneoff(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_tasks", "owners")?
+                {
+                    Some(value) => call.owners(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::num::NonZeroU32>("list_tasks", "page")?
+                {
+                    Some(value) => call.page(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::num::NonZeroU32>("list_tasks", "per_page")?
+                {
+                    Some(value) => call.per_page(value),
+                    None => call,
+                };
+                let call = match args.get::<::std::string::String>("list_tasks", "q")? {
+                    Some(value) => call.q(value),
+                    None => call,
+                };
+                let call = match args.get::<::std::string::String>("list_tasks", "sort")?
+                {
+                    Some(value) => call.sort(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_tasks", "status")?
+                {
+                    Some(value) => call.status(value),
+                    None => call,
+                };
+                let call = match args.get::<::std::string::String>("list_tasks", "tag")?
+                {
+                    Some(value) => call.tag(value),
+                    None => call,
+                };
+                let call = match args.get::<::std::string::String>("list_tasks", "with")?
+                {
+                    Some(value) => call.with(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "create_task" => {
+                let call = self.create_task();
+                let call = match args
+                    .get::<::std::string::String>("create_task", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args.get::<types::CreateTask>("create_task", "body")? {
+                    Some(value) => call.body(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "list_process_tasks" => {
+                let call = self.list_process_tasks();
+                let call = match args
+                    .get::<::std::string::String>("list_process_tasks", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_process_tasks", "run_id")?
+                {
+                    Some(value) => call.run_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::num::NonZeroU32>("list_process_tasks", "page")?
+                {
+                    Some(value) => call.page(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::num::NonZeroU32>("list_process_tasks", "per_page")?
+                {
+                    Some(value) => call.per_page(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_process_tasks", "sort")?
+                {
+                    Some(value) => call.sort(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_process_tasks", "status")?
+                {
+                    Some(value) => call.status(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_process_tasks", "with")?
+                {
+                    Some(value) => call.with(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "get_process_task" => {
+                let call = self.get_process_task();
+                let call = match args
+                    .get::<::std::string::String>("get_process_task", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("get_process_task", "run_id")?
+                {
+                    Some(value) => call.run_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("get_process_task", "task_id")?
+                {
+                    Some(value) => call.task_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("get_process_task", "with")?
+                {
+                    Some(value) => call.with(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "update_process_task" => {
+                let call = self.update_process_task();
+                let call = match args
+                    .get::<::std::string::String>("update_process_task", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("update_process_task", "run_id")?
+                {
+                    Some(value) => call.run_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("update_process_task", "task_id")?
+                {
+                    Some(value) => call.task_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<types::UpdateProcessTask>("update_process_task", "body")?
+                {
+                    Some(value) => call.body(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "complete_process_task" => {
+                let call = self.complete_process_task();
+                let call = match args
+                    .get::<::std::string::String>("complete_process_task", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("complete_process_task", "run_id")?
+                {
+                    Some(value) => call.run_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<types::CompleteTask>("complete_process_task", "body")?
+                {
+                    Some(value) => call.body(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "reopen_process_task" => {
+                let call = self.reopen_process_task();
+                let call = match args
+                    .get::<::std::string::String>("reopen_process_task", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("reopen_process_task", "run_id")?
+                {
+                    Some(value) => call.run_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("reopen_process_task", "task_id")?
+                {
+                    Some(value) => call.task_id(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "complete_task" => {
+                let call = self.complete_task();
+                let call = match args
+                    .get::<::std::string::String>("complete_task", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<types::CompleteTask>("complete_task", "body")?
+                {
+                    Some(value) => call.body(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "reopen_task" => {
+                let call = self.reopen_task();
+                let call = match args
+                    .get::<::std::string::String>("reopen_task", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("reopen_task", "task_id")?
+                {
+                    Some(value) => call.task_id(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "list_activity" => {
+                let call = self.list_activity();
+                let call = match args
+                    .get::<::std::string::String>("list_activity", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_activity", "created_after")?
+                {
+                    Some(value) => call.created_after(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_activity", "created_before")?
+                {
+                    Some(value) => call.created_before(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_activity", "entity_id")?
+                {
+                    Some(value) => call.entity_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_activity", "entity_type")?
+                {
+                    Some(value) => call.entity_type(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::num::NonZeroU32>("list_activity", "page")?
+                {
+                    Some(value) => call.page(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::num::NonZeroU32>("list_activity", "per_page")?
+                {
+                    Some(value) => call.per_page(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_activity", "search")?
+                {
+                    Some(value) => call.search(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_activity", "sort")?
+                {
+                    Some(value) => call.sort(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_activity", "type_")?
+                {
+                    Some(value) => call.type_(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_activity", "verb")?
+                {
+                    Some(value) => call.verb(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "list_templates" => {
+                let call = self.list_templates();
+                let call = match args
+                    .get::<::std::string::String>("list_templates", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_templates", "archived")?
+                {
+                    Some(value) => call.archived(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::num::NonZeroU32>("list_templates", "page")?
+                {
+                    Some(value) => call.page(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::num::NonZeroU32>("list_templates", "per_page")?
+                {
+                    Some(value) => call.per_page(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_templates", "q")?
+                {
+                    Some(value) => call.q(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_templates", "sort_by")?
+                {
+                    Some(value) => call.sort_by(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_templates", "with")?
+                {
+                    Some(value) => call.with(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "create_template" => {
+                let call = self.create_template();
+                let call = match args
+                    .get::<::std::string::String>("create_template", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<types::CreateTemplate>("create_template", "body")?
+                {
+                    Some(value) => call.body(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "get_template" => {
+                let call = self.get_template();
+                let call = match args
+                    .get::<::std::string::String>("get_template", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("get_template", "checklist_id")?
+                {
+                    Some(value) => call.checklist_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("get_template", "with")?
+                {
+                    Some(value) => call.with(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "update_template" => {
+                let call = self.update_template();
+                let call = match args
+                    .get::<::std::string::String>("update_template", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("update_template", "checklist_id")?
+                {
+                    Some(value) => call.checklist_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<types::UpdateTemplate>("update_template", "body")?
+                {
+                    Some(value) => call.body(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "archive_template" => {
+                let call = self.archive_template();
+                let call = match args
+                    .get::<::std::string::String>("archive_template", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("archive_template", "checklist_id")?
+                {
+                    Some(value) => call.checklist_id(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "permanently_delete_template" => {
+                let call = self.permanently_delete_template();
+                let call = match args
+                    .get::<
+                        ::std::string::String,
+                    >("permanently_delete_template", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<
+                        ::std::string::String,
+                    >("permanently_delete_template", "checklist_id")?
+                {
+                    Some(value) => call.checklist_id(value),
                     None => call,
                 };
                 crate::call::send(call).await
