@@ -273,9 +273,9 @@ fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
         let mut params: Vec<TokenStream> = spec::parameters(spec, path, op)
             .iter()
             .map(|p| {
-                let (name, location, required, description) =
-                    (&p.name, p.location, p.required, &p.description);
-                quote!(Param { name: #name, location: #location, required: #required, description: #description })
+                let (name, flag, location, required, description) =
+                    (&p.name, &p.flag, p.location, p.required, &p.description);
+                quote!(Param { name: #name, flag: #flag, location: #location, required: #required, description: #description })
             })
             .collect();
         if calls::setters(client, &builder.to_string())
@@ -287,7 +287,7 @@ fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
                 .as_ref()
                 .and_then(|b| b.as_item())
                 .is_some_and(|b| b.required);
-            params.push(quote!(Param { name: "body", location: "body", required: #required, description: "The request body, as JSON." }));
+            params.push(quote!(Param { name: "body", flag: "body", location: "body", required: #required, description: "The request body, as JSON." }));
         }
         let (output, error) = send_types(client, &builder.to_string()).with_context(|| {
             format!("operation `{id}`: no builder `{builder}` with a `send` method")

@@ -15,6 +15,8 @@ pub const IRREVERSIBLE: &str = "x-tallyfy-irreversible";
 pub const DOCS: &str = "x-tallyfy-docs";
 /// The extension that names an operation's command in the command line.
 pub const COMMAND: &str = "x-tallyfy-command";
+/// The extension that names a parameter's flag in the command line.
+pub const FLAG: &str = "x-tallyfy-flag";
 
 /// Reads and parses the OpenAPI document at `path`.
 pub fn load(path: &Path) -> Result<OpenAPI> {
@@ -208,6 +210,9 @@ fn keep_in(schema: &mut Schema) {
 /// A parameter of an operation, as the command line and the dynamic call name it.
 pub struct Param {
     pub name: String,
+    /// Its flag in the command line when it is one (`x-tallyfy-flag`, or its name in
+    /// kebab case).
+    pub flag: String,
     /// `path` or `query`.
     pub location: &'static str,
     pub required: bool,
@@ -233,7 +238,13 @@ pub fn parameters(spec: &OpenAPI, path: &str, op: &Operation) -> Vec<Param> {
                 Parameter::Query { parameter_data, .. } => ("query", parameter_data),
                 _ => return None,
             };
+            let flag = data
+                .extensions
+                .get(FLAG)
+                .and_then(|v| v.as_str())
+                .map_or_else(|| data.name.replace('_', "-"), str::to_owned);
             Some(Param {
+                flag,
                 name: data.name.clone(),
                 location,
                 required: data.required,

@@ -6775,7 +6775,9 @@ and every one of them must decode.
 
 `x-tallyfy-command` names an operation's command under its tag in the `tallyfy`
 command line (`tallyfy processes get`); without it the command is the
-`operationId` in kebab case.
+`operationId` in kebab case. Operations that share a command are its variants,
+told apart by the path parameters given: those not in every variant are flags,
+named by the parameter's `x-tallyfy-flag` (`tallyfy tasks list --process RUN_ID`).
 
 
 Version: 2.0*/

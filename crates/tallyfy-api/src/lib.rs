@@ -82,6 +82,9 @@ pub struct Operation {
 pub struct Param {
     /// Its name in the spec (and of its builder method).
     pub name: &'static str,
+    /// Its flag in the command line, when it is one (`x-tallyfy-flag`, or its name in
+    /// kebab case).
+    pub flag: &'static str,
     /// Where it goes: `path`, `query` or `body` (a JSON request body).
     pub location: &'static str,
     /// Whether the operation needs it.

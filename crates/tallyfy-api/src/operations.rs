@@ -26,60 +26,70 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "page",
+                flag: "page",
                 location: "query",
                 required: false,
                 description: "The page to return, starting at 1.",
             },
             Param {
                 name: "per_page",
+                flag: "per-page",
                 location: "query",
                 required: false,
                 description: "Items per page (default 10; the server caps it at 100).",
             },
             Param {
                 name: "sort",
+                flag: "sort",
                 location: "query",
                 required: false,
                 description: "Sort field, prefixed with `-` for descending, for example `-created_at`.",
             },
             Param {
                 name: "q",
+                flag: "q",
                 location: "query",
                 required: false,
                 description: "Free-text search over process names.",
             },
             Param {
                 name: "status",
+                flag: "status",
                 location: "query",
                 required: false,
                 description: "Filter by status: `active`, `complete`, `problem`, `issue`, ... For archived processes use `archived=only`: `status=archived` is unreliable.",
             },
             Param {
                 name: "archived",
+                flag: "archived",
                 location: "query",
                 required: false,
                 description: "`only` lists archived processes alone; `true` lists archived and active together.",
             },
             Param {
                 name: "checklist_id",
+                flag: "checklist-id",
                 location: "query",
                 required: false,
                 description: "Only processes launched from this template.",
             },
             Param {
                 name: "owners",
+                flag: "owners",
                 location: "query",
                 required: false,
                 description: "Comma-separated member IDs; only processes they own.",
             },
             Param {
                 name: "tag",
+                flag: "tag",
                 location: "query",
                 required: false,
                 description: "Only processes with this tag.",
@@ -115,12 +125,14 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "body",
+                flag: "body",
                 location: "body",
                 required: true,
                 description: "The request body, as JSON.",
@@ -153,12 +165,14 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "run_id",
+                flag: "process",
                 location: "path",
                 required: true,
                 description: "The process (run) ID, 32 hexadecimal characters.",
@@ -192,18 +206,21 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "run_id",
+                flag: "process",
                 location: "path",
                 required: true,
                 description: "The process (run) ID, 32 hexadecimal characters.",
             },
             Param {
                 name: "body",
+                flag: "body",
                 location: "body",
                 required: true,
                 description: "The request body, as JSON.",
@@ -236,12 +253,14 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "run_id",
+                flag: "process",
                 location: "path",
                 required: true,
                 description: "The process (run) ID, 32 hexadecimal characters.",
@@ -274,12 +293,14 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "run_id",
+                flag: "process",
                 location: "path",
                 required: true,
                 description: "The process (run) ID, 32 hexadecimal characters.",
@@ -317,12 +338,14 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "run_id",
+                flag: "process",
                 location: "path",
                 required: true,
                 description: "The process (run) ID, 32 hexadecimal characters.",
@@ -356,18 +379,21 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "task_id",
+                flag: "task-id",
                 location: "path",
                 required: true,
                 description: "The one-off task's ID.",
             },
             Param {
                 name: "with",
+                flag: "with",
                 location: "query",
                 required: false,
                 description: "Related data to include, comma-separated: `run`, `step`, `form_fields`, `tags`, `summary`, ...",
@@ -401,18 +427,21 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "task_id",
+                flag: "task-id",
                 location: "path",
                 required: true,
                 description: "The one-off task's ID.",
             },
             Param {
                 name: "body",
+                flag: "body",
                 location: "body",
                 required: true,
                 description: "The request body, as JSON.",
@@ -446,12 +475,14 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "task_id",
+                flag: "task-id",
                 location: "path",
                 required: true,
                 description: "The one-off task's ID.",
@@ -485,12 +516,14 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "task_id",
+                flag: "task-id",
                 location: "path",
                 required: true,
                 description: "The one-off task's ID.",
@@ -524,12 +557,14 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "task_id",
+                flag: "task-id",
                 location: "path",
                 required: true,
                 description: "The one-off task's ID.",
@@ -562,12 +597,14 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "tag_id",
+                flag: "tag-id",
                 location: "path",
                 required: true,
                 description: "The tag's ID.",
@@ -600,72 +637,84 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "q",
+                flag: "q",
                 location: "query",
                 required: false,
                 description: "Search the process and step names.",
             },
             Param {
                 name: "status",
+                flag: "status",
                 location: "query",
                 required: false,
                 description: "`active`, `complete`, `incomplete`, `inprogress`, `overdue`, `due_soon`, `hasproblem`.",
             },
             Param {
                 name: "owners",
+                flag: "owners",
                 location: "query",
                 required: false,
                 description: "Comma-separated member IDs.",
             },
             Param {
                 name: "groups",
+                flag: "groups",
                 location: "query",
                 required: false,
                 description: "Comma-separated group IDs.",
             },
             Param {
                 name: "tag",
+                flag: "tag",
                 location: "query",
                 required: false,
                 description: "A tag name.",
             },
             Param {
                 name: "is_oneoff",
+                flag: "is-oneoff",
                 location: "query",
                 required: false,
                 description: "`true`: one-off tasks alone; `false`: tasks of processes alone.",
             },
             Param {
                 name: "archived",
+                flag: "archived",
                 location: "query",
                 required: false,
                 description: "`true` includes archived tasks; `only` lists them alone.",
             },
             Param {
                 name: "with",
+                flag: "with",
                 location: "query",
                 required: false,
                 description: "Related data to include, comma-separated.",
             },
             Param {
                 name: "sort",
+                flag: "sort",
                 location: "query",
                 required: false,
                 description: "`deadline`, `newest`, `problems` or `completed_newest`; `-` first for descending.",
             },
             Param {
                 name: "page",
+                flag: "page",
                 location: "query",
                 required: false,
                 description: "The page to return, starting at 1.",
             },
             Param {
                 name: "per_page",
+                flag: "per-page",
                 location: "query",
                 required: false,
                 description: "Items per page (default 10).",
@@ -698,12 +747,14 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "body",
+                flag: "body",
                 location: "body",
                 required: true,
                 description: "The request body, as JSON.",
@@ -736,46 +787,53 @@ pub static OPERATIONS: &[Operation] = &[
             ("5XX", "The server or a proxy in front of it failed."),
         ],
         group: "tasks",
-        command: "list-process",
+        command: "list",
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "run_id",
+                flag: "process",
                 location: "path",
                 required: true,
                 description: "The process (run) ID, 32 hexadecimal characters.",
             },
             Param {
                 name: "status",
+                flag: "status",
                 location: "query",
                 required: false,
                 description: "`complete`, `active`, `incomplete`, `inprogress`, `not-started`, `hasproblem`, `overdue`, `due_soon`.",
             },
             Param {
                 name: "with",
+                flag: "with",
                 location: "query",
                 required: false,
                 description: "Related data to include, comma-separated: `step`, `form_fields`, `run`, ...",
             },
             Param {
                 name: "sort",
+                flag: "sort",
                 location: "query",
                 required: false,
                 description: "`position`, `deadline`, `-position` or `-deadline`.",
             },
             Param {
                 name: "page",
+                flag: "page",
                 location: "query",
                 required: false,
                 description: "The page to return, starting at 1.",
             },
             Param {
                 name: "per_page",
+                flag: "per-page",
                 location: "query",
                 required: false,
                 description: "Items per page (default 10).",
@@ -805,28 +863,32 @@ pub static OPERATIONS: &[Operation] = &[
             ("5XX", "The server or a proxy in front of it failed."),
         ],
         group: "tasks",
-        command: "get-process",
+        command: "get",
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "run_id",
+                flag: "process",
                 location: "path",
                 required: true,
                 description: "The process (run) ID, 32 hexadecimal characters.",
             },
             Param {
                 name: "task_id",
+                flag: "task-id",
                 location: "path",
                 required: true,
                 description: "The one-off task's ID.",
             },
             Param {
                 name: "with",
+                flag: "with",
                 location: "query",
                 required: false,
                 description: "Related data to include, comma-separated.",
@@ -856,28 +918,32 @@ pub static OPERATIONS: &[Operation] = &[
             ("5XX", "The server or a proxy in front of it failed."),
         ],
         group: "tasks",
-        command: "update-process",
+        command: "update",
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "run_id",
+                flag: "process",
                 location: "path",
                 required: true,
                 description: "The process (run) ID, 32 hexadecimal characters.",
             },
             Param {
                 name: "task_id",
+                flag: "task-id",
                 location: "path",
                 required: true,
                 description: "The one-off task's ID.",
             },
             Param {
                 name: "body",
+                flag: "body",
                 location: "body",
                 required: true,
                 description: "The request body, as JSON.",
@@ -907,22 +973,25 @@ pub static OPERATIONS: &[Operation] = &[
             ("5XX", "The server or a proxy in front of it failed."),
         ],
         group: "tasks",
-        command: "complete-process",
+        command: "complete",
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "run_id",
+                flag: "process",
                 location: "path",
                 required: true,
                 description: "The process (run) ID, 32 hexadecimal characters.",
             },
             Param {
                 name: "body",
+                flag: "body",
                 location: "body",
                 required: true,
                 description: "The request body, as JSON.",
@@ -952,22 +1021,25 @@ pub static OPERATIONS: &[Operation] = &[
             ("5XX", "The server or a proxy in front of it failed."),
         ],
         group: "tasks",
-        command: "reopen-process",
+        command: "reopen",
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "run_id",
+                flag: "process",
                 location: "path",
                 required: true,
                 description: "The process (run) ID, 32 hexadecimal characters.",
             },
             Param {
                 name: "task_id",
+                flag: "task-id",
                 location: "path",
                 required: true,
                 description: "The one-off task's ID.",
@@ -1001,12 +1073,14 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "body",
+                flag: "body",
                 location: "body",
                 required: true,
                 description: "The request body, as JSON.",
@@ -1040,12 +1114,14 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "task_id",
+                flag: "task-id",
                 location: "path",
                 required: true,
                 description: "The one-off task's ID.",
@@ -1078,66 +1154,77 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "entity_type",
+                flag: "entity-type",
                 location: "query",
                 required: false,
                 description: "`checklist`, `run`, `step`, `task` or `thread`.",
             },
             Param {
                 name: "entity_id",
+                flag: "entity-id",
                 location: "query",
                 required: false,
                 description: "The entity's ID.",
             },
             Param {
                 name: "type",
+                flag: "type",
                 location: "query",
                 required: false,
                 description: "`Comment`, `Task`, `Step`, `Process`, `Blueprint`, ...",
             },
             Param {
                 name: "verb",
+                flag: "verb",
                 location: "query",
                 required: false,
                 description: "`created`, `updated`, `completed`, `archived`, ...",
             },
             Param {
                 name: "created_after",
+                flag: "created-after",
                 location: "query",
                 required: false,
                 description: "`YYYY-MM-DD`, inclusive.",
             },
             Param {
                 name: "created_before",
+                flag: "created-before",
                 location: "query",
                 required: false,
                 description: "`YYYY-MM-DD`, inclusive.",
             },
             Param {
                 name: "search",
+                flag: "search",
                 location: "query",
                 required: false,
                 description: "Text in the descriptions.",
             },
             Param {
                 name: "sort",
+                flag: "sort",
                 location: "query",
                 required: false,
                 description: "For example `-created_at`.",
             },
             Param {
                 name: "page",
+                flag: "page",
                 location: "query",
                 required: false,
                 description: "The page to return, starting at 1.",
             },
             Param {
                 name: "per_page",
+                flag: "per-page",
                 location: "query",
                 required: false,
                 description: "Items per page (default 10).",
@@ -1170,42 +1257,49 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "q",
+                flag: "q",
                 location: "query",
                 required: false,
                 description: "Search the titles.",
             },
             Param {
                 name: "archived",
+                flag: "archived",
                 location: "query",
                 required: false,
                 description: "`only`: archived templates alone; `true` includes them.",
             },
             Param {
                 name: "with",
+                flag: "with",
                 location: "query",
                 required: false,
                 description: "Related data to include, comma-separated: `steps`, `tags`, `folder`, ...",
             },
             Param {
                 name: "sort_by",
+                flag: "sort-by",
                 location: "query",
                 required: false,
                 description: "A field, `-` first for descending (default `updated`).",
             },
             Param {
                 name: "page",
+                flag: "page",
                 location: "query",
                 required: false,
                 description: "The page to return, starting at 1.",
             },
             Param {
                 name: "per_page",
+                flag: "per-page",
                 location: "query",
                 required: false,
                 description: "Items per page (default 10).",
@@ -1238,12 +1332,14 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "body",
+                flag: "body",
                 location: "body",
                 required: true,
                 description: "The request body, as JSON.",
@@ -1277,18 +1373,21 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "checklist_id",
+                flag: "checklist-id",
                 location: "path",
                 required: true,
                 description: "The template's (checklist's) ID, 32 hexadecimal characters.",
             },
             Param {
                 name: "with",
+                flag: "with",
                 location: "query",
                 required: false,
                 description: "Related data to include, comma-separated: `steps`, `tags`, `folder`.",
@@ -1322,18 +1421,21 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "checklist_id",
+                flag: "checklist-id",
                 location: "path",
                 required: true,
                 description: "The template's (checklist's) ID, 32 hexadecimal characters.",
             },
             Param {
                 name: "body",
+                flag: "body",
                 location: "body",
                 required: true,
                 description: "The request body, as JSON.",
@@ -1367,12 +1469,14 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "checklist_id",
+                flag: "checklist-id",
                 location: "path",
                 required: true,
                 description: "The template's (checklist's) ID, 32 hexadecimal characters.",
@@ -1409,12 +1513,14 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "org_id",
+                flag: "org-id",
                 location: "path",
                 required: true,
                 description: "The organization's ID.",
             },
             Param {
                 name: "checklist_id",
+                flag: "checklist-id",
                 location: "path",
                 required: true,
                 description: "The template's (checklist's) ID, 32 hexadecimal characters.",

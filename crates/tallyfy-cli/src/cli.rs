@@ -10,7 +10,7 @@
 use std::io::Read;
 
 use clap::{Arg, ArgMatches, Args as _, FromArgMatches, Parser, ValueEnum};
-use tallyfy::{Args, OPERATIONS, Operation};
+use tallyfy::{Args, OPERATIONS, Operation, Param};
 
 /// What the command line asked for.
 pub struct Cli {
@@ -27,6 +27,8 @@ pub enum Invocation {
         /// The positional arguments, as typed: what the command names.
         subject: Vec<String>,
     },
+    /// `processes launch --template ID --kickoff LABEL=VALUE ...`.
+    Launch(crate::friendly::Launch),
     /// `processes purge`.
     Purge(PurgeArgs),
     /// `demo`.
@@ -55,20 +57,48 @@ pub fn command() -> clap::Command {
         let mut sub = clap::Command::new(group)
             .about(group_about(group))
             .subcommand_required(true);
-        for op in OPERATIONS.iter().filter(|op| op.group == group) {
-            sub = sub.subcommand(operation_command(op));
+        for (name, variants) in commands(group) {
+            sub = sub.subcommand(operation_command(name, &variants));
         }
         if group == "processes" {
             sub = sub.subcommand(PurgeArgs::augment_args(clap::Command::new("purge").about(
                 "Permanently delete every process archived before a date. Irreversible.",
             )));
         }
-        root = root.subcommand(sub);
+        root = root.subcommand(crate::friendly::extend(group, sub));
     }
     root.subcommand(
         clap::Command::new("demo")
             .about("Walk the lifecycle of a process against the embedded fake, showing each step."),
     )
+}
+
+/// A group's commands, in spec order: each name with its operations, one or more
+/// variants that share it (`tasks list` and `tasks list --process RUN_ID`).
+fn commands(group: &str) -> Vec<(&'static str, Vec<&'static Operation>)> {
+    let mut commands: Vec<(&'static str, Vec<&'static Operation>)> = Vec::new();
+    for op in OPERATIONS.iter().filter(|op| op.group == group) {
+        match commands.iter_mut().find(|(name, _)| *name == op.command) {
+            Some((_, variants)) => variants.push(op),
+            None => commands.push((op.command, vec![op])),
+        }
+    }
+    commands
+}
+
+/// The path parameters of `op` the command line asks for (the organization is a flag
+/// of its own).
+fn path_params(op: &'static Operation) -> impl Iterator<Item = &'static Param> {
+    op.params
+        .iter()
+        .filter(|p| p.location == "path" && p.name != "org_id")
+}
+
+/// Whether every variant has the path parameter `name`.
+fn common(variants: &[&'static Operation], name: &str) -> bool {
+    variants
+        .iter()
+        .all(|op| path_params(op).any(|p| p.name == name))
 }
 
 fn group_about(group: &str) -> String {
@@ -80,26 +110,50 @@ fn group_about(group: &str) -> String {
     }
 }
 
-/// An operation's command, made from its entry in the operations table.
-fn operation_command(op: &'static Operation) -> clap::Command {
-    let mut about = op.summary.to_string();
-    if op.irreversible {
-        about.push_str(" Irreversible.");
-    }
-    let mut command = clap::Command::new(op.command).about(about);
-    for param in op.params.iter().filter(|p| p.name != "org_id") {
-        let arg = Arg::new(param.name).help(param.description);
-        command = command.arg(match param.location {
-            "path" => arg.required(true),
-            "body" => arg
-                .long("body")
-                .value_name("FILE")
-                .required(param.required)
-                .help("The request body as JSON, from FILE or `-` for standard input."),
-            _ => arg
-                .long(param.name.replace('_', "-"))
-                .required(param.required),
-        });
+/// A command, made from the entries of its operations in the operations table: the path
+/// parameters every variant has are positional, the others flags that pick a variant;
+/// query parameters are flags, a request body `--body FILE`.
+fn operation_command(name: &'static str, variants: &[&'static Operation]) -> clap::Command {
+    let about = variants
+        .iter()
+        .map(|op| {
+            let mut about = op.summary.to_string();
+            if op.irreversible {
+                about.push_str(" Irreversible.");
+            }
+            let flags: Vec<String> = path_params(op)
+                .filter(|p| !common(variants, p.name))
+                .map(|p| format!("--{}", p.flag))
+                .collect();
+            if !flags.is_empty() {
+                about = format!("{about} (with {})", flags.join(", "));
+            }
+            about
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut command = clap::Command::new(name).about(about);
+    let single = variants.len() == 1;
+    let mut seen: Vec<&str> = Vec::new();
+    for op in variants {
+        for param in op.params.iter().filter(|p| p.name != "org_id") {
+            if seen.contains(&param.name) {
+                continue;
+            }
+            seen.push(param.name);
+            let arg = Arg::new(param.name).help(param.description);
+            command = command.arg(match param.location {
+                "path" if common(variants, param.name) => arg.required(true),
+                "body" => arg
+                    .long("body")
+                    .value_name("FILE")
+                    .required(single && param.required)
+                    .help("The request body as JSON, from FILE or `-` for standard input."),
+                _ => arg
+                    .long(param.flag.to_owned())
+                    .required(single && param.required),
+            });
+        }
     }
     command
 }
@@ -122,11 +176,12 @@ fn from_matches(matches: &ArgMatches) -> Result<Cli, clap::Error> {
                 Invocation::Purge(PurgeArgs::from_arg_matches(m)?)
             }
             Some((name, m)) => {
-                let op = OPERATIONS
-                    .iter()
-                    .find(|op| op.group == group && op.command == name)
+                let variants = commands(group)
+                    .into_iter()
+                    .find(|(command, _)| *command == name)
+                    .map(|(_, variants)| variants)
                     .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidSubcommand))?;
-                operation(op, m)?
+                operation(&variants, m)?
             }
             None => return Err(clap::Error::new(clap::error::ErrorKind::MissingSubcommand)),
         },
@@ -135,12 +190,20 @@ fn from_matches(matches: &ArgMatches) -> Result<Cli, clap::Error> {
     Ok(Cli { global, invocation })
 }
 
-/// The arguments of an operation's command.
-fn operation(op: &'static Operation, m: &ArgMatches) -> Result<Invocation, clap::Error> {
+/// The operation a command's arguments pick (the variant whose path parameters are all
+/// given, the one with the most of them) and its arguments.
+fn operation(variants: &[&'static Operation], m: &ArgMatches) -> Result<Invocation, clap::Error> {
+    let given = |name: &str| m.try_get_one::<String>(name).ok().flatten();
+    let op = variants
+        .iter()
+        .filter(|op| path_params(op).all(|p| given(p.name).is_some()))
+        .max_by_key(|op| path_params(op).count())
+        .copied()
+        .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::MissingRequiredArgument))?;
     let mut args = Args::new();
     let mut subject = Vec::new();
     for param in op.params.iter().filter(|p| p.name != "org_id") {
-        let Some(value) = m.get_one::<String>(param.name) else {
+        let Some(value) = given(param.name) else {
             continue;
         };
         match param.location {
@@ -152,6 +215,10 @@ fn operation(op: &'static Operation, m: &ArgMatches) -> Result<Invocation, clap:
                 args.insert(param.name, value.as_str());
             }
         }
+    }
+    if let Some(mut launch) = crate::friendly::read(op, m, &mut args) {
+        launch.body = args.remove("body");
+        return Ok(Invocation::Launch(launch));
     }
     Ok(Invocation::Operation { op, args, subject })
 }
@@ -261,33 +328,52 @@ mod tests {
         std::fs::write(&body, r#"{"title": "x"}"#).unwrap();
         let body = body.to_str().unwrap().to_owned();
         for op in OPERATIONS {
-            let mut words = vec!["tallyfy", op.group, op.command];
-            let required: Vec<String> = op
-                .params
-                .iter()
-                .filter(|p| p.name != "org_id" && p.location == "path")
-                .map(|p| format!("{}-1", p.name))
-                .collect();
-            words.extend(required.iter().map(String::as_str));
+            let (_, variants) = commands(op.group)
+                .into_iter()
+                .find(|(name, _)| *name == op.command)
+                .unwrap();
+            let mut words: Vec<String> = vec!["tallyfy".into(), op.group.into(), op.command.into()];
+            let mut subject = Vec::new();
+            for param in path_params(op) {
+                let value = format!("{}-1", param.name);
+                if !common(&variants, param.name) {
+                    words.push(format!("--{}", param.flag));
+                }
+                words.push(value.clone());
+                subject.push(value);
+            }
             let takes_body = op.params.iter().any(|p| p.location == "body");
             if takes_body {
-                words.extend(["--body", body.as_str()]);
+                words.extend(["--body".to_owned(), body.clone()]);
             }
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
             let cli = parse_args(&words).unwrap_or_else(|e| panic!("{}: {e}", op.id));
             let Invocation::Operation {
                 op: found,
                 args,
-                subject,
+                subject: got,
             } = cli.invocation
             else {
                 panic!("{}: not an operation", op.id);
             };
-            assert_eq!(found.id, op.id);
-            assert_eq!(subject, required);
+            assert_eq!(found.id, op.id, "{words:?}");
+            assert_eq!(got, subject);
             assert_eq!(
                 args.names().count(),
-                required.len() + usize::from(takes_body)
+                subject.len() + usize::from(takes_body)
             );
+        }
+    }
+
+    #[test]
+    fn a_flag_picks_the_variant_of_a_command() {
+        let one_off = parse_args(&["tallyfy", "tasks", "list"]).unwrap();
+        let in_process = parse_args(&["tallyfy", "tasks", "list", "--process", "r1"]).unwrap();
+        for (cli, id) in [(one_off, "list_tasks"), (in_process, "list_process_tasks")] {
+            let Invocation::Operation { op, .. } = cli.invocation else {
+                panic!("not an operation");
+            };
+            assert_eq!(op.id, id);
         }
     }
 

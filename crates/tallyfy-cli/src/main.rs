@@ -4,6 +4,7 @@
 
 mod cli;
 mod demo;
+mod friendly;
 mod human;
 mod purge;
 mod report;
@@ -41,6 +42,13 @@ async fn run(cli: Cli) -> u8 {
                 run::confirm(op, &subject, global.yes)?;
                 let session = session::Session::open(&global).await?;
                 run::execute(&session, op, args, &subject).await
+            }
+            .await
+        }
+        Invocation::Launch(launch) => {
+            async {
+                let session = session::Session::open(&global).await?;
+                friendly::launch(&session, launch).await
             }
             .await
         }

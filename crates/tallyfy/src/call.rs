@@ -42,6 +42,11 @@ impl Args {
         self.0.insert(name.into(), value.into());
     }
 
+    /// Takes the argument `name` out, if it is set.
+    pub fn remove(&mut self, name: &str) -> Option<Value> {
+        self.0.remove(name)
+    }
+
     /// The names of the arguments set.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
