@@ -108,3 +108,24 @@ fn bad_configuration_is_a_clear_error() {
         assert!(!format!("{error:?}").contains("token-with-newline"));
     }
 }
+
+#[tokio::test]
+async fn a_builder_of_a_client_without_the_transport_sends_nothing() {
+    let server = MockServer::start_async().await;
+    let any = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200);
+        })
+        .await;
+    let bare = tallyfy_api::Client::new_with_client(
+        &server.base_url(),
+        tallyfy::http_client_builder().build().unwrap(),
+        tallyfy_api::Extension::default(),
+    );
+    let error = tallyfy::Execute::execute(bare.get_process().org_id(ORG).run_id("run"))
+        .await
+        .unwrap_err();
+    assert!(error.is_invalid_input(), "{error:?}");
+    assert_eq!(any.calls_async().await, 0, "nothing went out around the transport");
+}
