@@ -1,9 +1,11 @@
-//! Manage Tallyfy processes from Rust.
+//! Run Tallyfy workflows from Rust.
 //!
-//! Every operation of the Tallyfy process lifecycle (list, get, archive, restore and
-//! permanently delete processes; archive, restore and delete one-off tasks; delete tags)
-//! is a builder on [`Client`]. Finish it with [`.execute()`](Execute::execute) to get the
-//! decoded body or one [`Error`] type, whatever the operation.
+//! Every operation of the spec (launch, update, list, archive, restore and permanently
+//! delete processes; list, create, update, complete and reopen tasks of processes and
+//! one-off tasks; list, create, update, archive and delete templates; the activity feed;
+//! delete tags) is a method of [`Client`] that hands out its builder. Finish it with
+//! [`.execute()`](Execute::execute) to get the decoded body or one [`Error`] type,
+//! whatever the operation.
 //!
 //! ```no_run
 //! use tallyfy::prelude::*;
