@@ -127,5 +127,9 @@ async fn a_builder_of_a_client_without_the_transport_sends_nothing() {
         .await
         .unwrap_err();
     assert!(error.is_invalid_input(), "{error:?}");
-    assert_eq!(any.calls_async().await, 0, "nothing went out around the transport");
+    assert_eq!(
+        any.calls_async().await,
+        0,
+        "nothing went out around the transport"
+    );
 }

@@ -7,7 +7,9 @@
 //!   give every operation the same typed errors;
 //!
 //! `crates/tallyfy/src/operations.rs`: every operation as a method of `tallyfy::Client`;
-//! and `crates/tallyfy-api-mock/src/generated.rs`: a typed httpmock extension.
+//! `crates/tallyfy-api-mock/src/generated.rs`: a typed httpmock extension; and
+//! `crates/tallyfy-api/spec.yaml`, a copy of the spec they were generated from, against
+//! which the next run reports what changed ([`crate::gate`]).
 
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -19,7 +21,7 @@ use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagSt
 use quote::{ToTokens, format_ident, quote};
 
 use crate::calls::{self, is_named};
-use crate::{rewrite, spec};
+use crate::{gate, rewrite, spec};
 
 /// Whether to write the outputs or compare them with what is committed.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -40,7 +42,13 @@ struct Output {
 pub fn run(mode: Mode) -> Result<()> {
     let root = workspace_root();
     let spec = spec::load(&root.join(SPEC))?;
-    let outputs = outputs(spec)?;
+    let changes = gate::since_generated(&root)?;
+    let mut outputs = outputs(spec)?;
+    outputs.push(Output {
+        path: gate::SPEC_COPY,
+        code: std::fs::read_to_string(root.join(SPEC))?,
+        operations: Vec::new(),
+    });
 
     let mut stale = Vec::new();
     for output in &outputs {
@@ -51,13 +59,16 @@ pub fn run(mode: Mode) -> Result<()> {
             Mode::Check => {
                 let committed = std::fs::read_to_string(&path).unwrap_or_default();
                 if committed != output.code {
-                    print_diff(output.path, &committed, &output.code);
+                    if output.path != gate::SPEC_COPY {
+                        print_diff(output.path, &committed, &output.code);
+                    }
                     stale.push(output.path);
                 }
             }
         }
     }
     if !stale.is_empty() {
+        gate::print_pending(changes.as_deref());
         bail!(
             "generated code is stale: {}\nrun `cargo xtask generate` and commit the result",
             stale.join(", ")
@@ -65,6 +76,7 @@ pub fn run(mode: Mode) -> Result<()> {
     }
     if mode == Mode::Write {
         println!("{}", summary(&outputs));
+        gate::record(&root, changes.as_deref())?;
     }
     Ok(())
 }
