@@ -1,13 +1,18 @@
 //! The fake cannot drift from the spec or from what Tallyfy sends:
 //!
-//! - every answer it gives, in every scenario below, has a status the spec documents for
-//!   that operation and a body that validates against the documented schema;
-//! - its process object has the keys, with the JSON types, of the corpus's process
-//!   objects (`tests/fixtures/tallyfy-docs/`), and its error bodies are the corpus's;
+//! - every operation of the spec is exercised on the fake, each for a success and for a
+//!   refusal at least (a guard test fails when a new operation is not), and every answer
+//!   it gives has a status the spec documents for that operation and a body that
+//!   validates against the documented schema;
+//! - its process, task, template and activity objects have the keys, with the JSON
+//!   types, of the corpus's objects (`tests/fixtures/tallyfy-docs/`), and its error
+//!   bodies are the corpus's;
 //! - it lets in any named `X-Tallyfy-Client`, as Tallyfy does.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use openapiv3::OpenAPI;
 use serde_json::{Map, Value, json};
 use tallyfy::reqwest::{self, Method};
 use tallyfy_fake::{FakeServer, Faults};
@@ -33,6 +38,19 @@ impl Probe {
 
     /// Sends operation `id` with `ids` for its path parameters; returns status and body.
     async fn send(&self, id: &str, ids: &[&str], query: &str, token: &str) -> (u16, String) {
+        self.send_with(id, ids, query, token, None).await
+    }
+
+    /// Sends operation `id` with `ids` for its path parameters and `body` as its JSON
+    /// body, if any; returns status and body.
+    async fn send_with(
+        &self,
+        id: &str,
+        ids: &[&str],
+        query: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> (u16, String) {
         let op = tallyfy::Operation::find(id).unwrap();
         let mut path = op.path.replace("{org_id}", &self.org);
         for value in ids {
@@ -40,9 +58,14 @@ impl Probe {
             let end = path[start..].find('}').unwrap() + start;
             path.replace_range(start..=end, value);
         }
+        assert!(
+            !path.contains('{'),
+            "{id}: a path parameter is missing: {path}"
+        );
         let method = Method::from_bytes(op.method.as_bytes()).unwrap();
         let path = format!("{path}{query}");
-        self.request(method, &path, Some("APIClient"), token).await
+        self.request_with(method, &path, Some("APIClient"), token, body)
+            .await
     }
 
     /// Sends `method path` (the path after the base URL) with `X-Tallyfy-Client: client`
@@ -54,6 +77,17 @@ impl Probe {
         client: Option<&str>,
         token: &str,
     ) -> (u16, String) {
+        self.request_with(method, path, client, token, None).await
+    }
+
+    async fn request_with(
+        &self,
+        method: Method,
+        path: &str,
+        client: Option<&str>,
+        token: &str,
+        body: Option<&Value>,
+    ) -> (u16, String) {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -61,6 +95,11 @@ impl Probe {
             .header("accept", "application/json");
         if let Some(client) = client {
             request = request.header("x-tallyfy-client", client);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(serde_json::to_vec(body).unwrap());
         }
         let response = request.send().await.unwrap();
         (response.status().as_u16(), response.text().await.unwrap())
@@ -71,6 +110,22 @@ impl Probe {
         let (status, body) = self.send(id, &[run_id], "", &self.token).await;
         assert_eq!(status, 200, "{id}: {body}");
         serde_json::from_str::<Value>(&body).unwrap()["data"].take()
+    }
+
+    /// The answer of operation `id`, which must be `expected`, as JSON.
+    async fn json(
+        &self,
+        id: &str,
+        ids: &[&str],
+        query: &str,
+        body: Option<Value>,
+        expected: u16,
+    ) -> Value {
+        let (status, text) = self
+            .send_with(id, ids, query, &self.token, body.as_ref())
+            .await;
+        assert_eq!(status, expected, "{id} {ids:?} {query}: {text}");
+        serde_json::from_str(&text).unwrap()
     }
 }
 
@@ -83,24 +138,114 @@ fn corpus(file: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-#[tokio::test]
-async fn every_answer_of_the_fake_matches_the_spec() {
-    let spec = spec();
-    let fake = FakeServer::builder().processes(40).start().await.unwrap();
-    let p = Probe::new(&fake);
-    let admin = p.token.clone();
+/// Sends operations to the fake, holds every answer to the spec and records the
+/// statuses each operation answered.
+struct Exercise<'a> {
+    spec: &'a OpenAPI,
+    probe: &'a Probe,
+    problems: Vec<String>,
+    seen: BTreeMap<String, BTreeSet<u16>>,
+}
+
+impl<'a> Exercise<'a> {
+    fn new(spec: &'a OpenAPI, probe: &'a Probe) -> Self {
+        Self {
+            spec,
+            probe,
+            problems: Vec::new(),
+            seen: BTreeMap::new(),
+        }
+    }
+
+    /// Sends `id` as `token`; the answer must be `expected` and match the spec. Returns
+    /// its body as JSON (`null` if it has none).
+    async fn expect(
+        &mut self,
+        id: &str,
+        ids: &[&str],
+        query: &str,
+        token: &str,
+        body: Option<Value>,
+        expected: u16,
+    ) -> Value {
+        let (status, text) = self
+            .probe
+            .send_with(id, ids, query, token, body.as_ref())
+            .await;
+        let what = format!(
+            "{id} {ids:?} {query} {}",
+            body.map(|b| b.to_string()).unwrap_or_default()
+        );
+        self.record(id, &what, expected, status, &text)
+    }
+
+    /// Holds an answer of `id` (sent as `what`) to `expected` and to the spec.
+    fn record(&mut self, id: &str, what: &str, expected: u16, status: u16, text: &str) -> Value {
+        if status != expected {
+            self.problems
+                .push(format!("{what}: expected {expected}, got {status}: {text}"));
+        }
+        self.problems.extend(check(self.spec, id, status, text));
+        self.seen.entry(id.to_string()).or_default().insert(status);
+        serde_json::from_str(text).unwrap_or(Value::Null)
+    }
+
+    /// [`Exercise::expect`] as the administrator.
+    async fn admin(
+        &mut self,
+        id: &str,
+        ids: &[&str],
+        query: &str,
+        body: Option<Value>,
+        expected: u16,
+    ) -> Value {
+        let token = self.probe.token.clone();
+        self.expect(id, ids, query, &token, body, expected).await
+    }
+}
+
+/// The kick-off values `template` (a `get_template` answer's `data`) takes, one per
+/// field in the shape of its type, keyed by timeline ID, plus a key no field has.
+fn kickoff_values(template: &Value) -> Value {
+    let mut values = Map::new();
+    for field in template["prerun"].as_array().unwrap() {
+        let value = match field["field_type"].as_str().unwrap() {
+            "date" => json!("2026-04-01T09:00:00.000Z"),
+            "dropdown" => json!({"id": 1, "text": field["options"][0]["text"], "value": null}),
+            _ => json!("Globex"),
+        };
+        values.insert(field["id"].as_str().unwrap().to_string(), value);
+    }
+    values.insert("0123456789abcdef0123456789abcdef".into(), json!("dropped"));
+    Value::Object(values)
+}
+
+/// A template that is not archived and has a required kick-off field.
+fn template_with_required_field(fake: &FakeServer) -> tallyfy_fake::Template {
+    fake.active_template_ids()
+        .iter()
+        .filter_map(|id| fake.template(id))
+        .find(|t| t.prerun.iter().any(|f| f.required))
+        .expect("a seeded template with a required kick-off field")
+}
+
+/// Runs every operation of the spec on `fake`: the lifecycle, then the workflow, each
+/// for its success and its documented refusals.
+async fn exercise_every_operation<'a>(
+    fake: &FakeServer,
+    spec: &'a OpenAPI,
+    probe: &'a Probe,
+) -> Exercise<'a> {
+    let mut x = Exercise::new(spec, probe);
+    let admin = probe.token.clone();
     let member = fake.member_token().to_string();
     let archived = fake.archived_process_ids();
     let active = fake.active_process_ids();
-    let one_off: Vec<String> = fake
-        .tasks()
-        .into_iter()
-        .filter(|t| t.run_id.is_none())
-        .map(|t| t.id)
-        .collect();
+    let one_off = fake.one_off_task_ids();
     let tag = fake.tag_ids()[0].clone();
 
-    let scenarios: Vec<(&str, Vec<&str>, &str, &str, u16)> = vec![
+    // The lifecycle.
+    let lifecycle: Vec<(&str, Vec<&str>, &str, &str, u16)> = vec![
         ("list_processes", vec![], "", &admin, 200),
         (
             "list_processes",
@@ -187,16 +332,423 @@ async fn every_answer_of_the_fake_matches_the_spec() {
         ("delete_tag", vec![&tag], "", &admin, 204),
         ("delete_tag", vec![&tag], "", &admin, 204),
     ];
-    let mut problems = Vec::new();
-    for (id, ids, query, token, expected) in scenarios {
-        let (status, body) = p.send(id, &ids, query, token).await;
-        if status != expected {
-            problems.push(format!(
-                "{id} {ids:?} {query}: expected {expected}, got {status}: {body}"
-            ));
-        }
-        problems.extend(check(&spec, id, status, &body));
+    for (id, ids, query, token, expected) in lifecycle {
+        x.expect(id, &ids, query, token, None, expected).await;
     }
+    // Deleting a tag answers 204 even for a tag that is not there: its one refusal is
+    // another organization's.
+    let elsewhere = Probe {
+        org: "someone-else".into(),
+        ..Probe::new(fake)
+    };
+    let (status, text) = elsewhere.send("delete_tag", &[&tag], "", &admin).await;
+    x.record(
+        "delete_tag",
+        "delete_tag in another organization",
+        403,
+        status,
+        &text,
+    );
+
+    // Templates: read, create, change; launch one into a process.
+    let template = template_with_required_field(fake);
+    let tpl = template.id.as_str();
+    x.admin("list_templates", &[], "", None, 200).await;
+    x.admin("list_templates", &[], "?archived=only", None, 200)
+        .await;
+    x.admin(
+        "list_templates",
+        &[],
+        "?with=steps&per_page=3&page=2",
+        None,
+        200,
+    )
+    .await;
+    x.admin("list_templates", &[], "?per_page=0", None, 422)
+        .await;
+    let got = x
+        .admin("get_template", &[tpl], "?with=steps,tags", None, 200)
+        .await;
+    x.admin("get_template", &["0000"], "", None, 404).await;
+    let created = x
+        .admin(
+            "create_template",
+            &[],
+            "",
+            Some(json!({
+                "title": "Vendor onboarding",
+                "type": "procedure",
+                "guidance": "Check the paperwork.",
+                "icon": "fa-truck",
+                "prerun": [{"label": "Vendor", "field_type": "text", "required": true}],
+            })),
+            201,
+        )
+        .await;
+    let new_template = created["data"]["id"]
+        .as_str()
+        .unwrap_or("missing")
+        .to_string();
+    let new_template = new_template.as_str();
+    x.admin(
+        "create_template",
+        &[],
+        "",
+        Some(json!({"type": "procedure"})),
+        422,
+    )
+    .await;
+    x.admin(
+        "update_template",
+        &[new_template],
+        "",
+        Some(json!({"title": "Vendor onboarding v2", "is_public": false})),
+        200,
+    )
+    .await;
+    x.admin("update_template", &[new_template], "", Some(json!({})), 422)
+        .await;
+    x.admin(
+        "update_template",
+        &["0000"],
+        "",
+        Some(json!({"title": "x"})),
+        404,
+    )
+    .await;
+
+    // Processes: launch, change, complete every task, reopen one.
+    let prerun = kickoff_values(&got["data"]);
+    let launched = x
+        .admin(
+            "launch_process",
+            &[],
+            "",
+            Some(json!({"checklist_id": tpl, "name": "Fidelity run", "prerun": prerun})),
+            201,
+        )
+        .await;
+    x.admin(
+        "launch_process",
+        &[],
+        "",
+        Some(json!({"checklist_id": tpl})),
+        422,
+    )
+    .await;
+    x.admin(
+        "launch_process",
+        &[],
+        "",
+        Some(json!({"checklist_id": "0000"})),
+        422,
+    )
+    .await;
+    x.admin(
+        "launch_process",
+        &[],
+        "",
+        Some(json!(["not", "an", "object"])),
+        422,
+    )
+    .await;
+    let run = launched["data"]["id"]
+        .as_str()
+        .unwrap_or("missing")
+        .to_string();
+    let run = run.as_str();
+    x.admin(
+        "update_process",
+        &[run],
+        "",
+        Some(json!({"summary": "Checked by the fidelity test.", "starred": true})),
+        200,
+    )
+    .await;
+    x.admin("update_process", &[run], "", Some(json!({"name": ""})), 422)
+        .await;
+    x.admin(
+        "update_process",
+        &["0000"],
+        "",
+        Some(json!({"name": "x"})),
+        404,
+    )
+    .await;
+    let tasks = x
+        .admin("list_process_tasks", &[run], "?with=step", None, 200)
+        .await;
+    x.admin("list_process_tasks", &[run], "?status=sideways", None, 422)
+        .await;
+    x.admin("list_process_tasks", &["0000"], "", None, 404)
+        .await;
+    let task_ids: Vec<String> = tasks["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect();
+    let first = task_ids.first().cloned().unwrap_or_default();
+    let first = first.as_str();
+    x.admin(
+        "get_process_task",
+        &[run, first],
+        "?with=run,step,form_fields,summary",
+        None,
+        200,
+    )
+    .await;
+    x.admin("get_process_task", &[run, "0000"], "", None, 404)
+        .await;
+    x.admin(
+        "update_process_task",
+        &[run, first],
+        "",
+        Some(json!({"taskdata": {"0123456789abcdef0123456789abcdef": "x"}, "deadline": "2026-05-01T17:00:00Z"})),
+        200,
+    )
+    .await;
+    x.admin(
+        "update_process_task",
+        &[run, first],
+        "",
+        Some(json!({"title": ""})),
+        422,
+    )
+    .await;
+    x.admin(
+        "update_process_task",
+        &[run, "0000"],
+        "",
+        Some(json!({})),
+        404,
+    )
+    .await;
+    for task in &task_ids {
+        x.admin(
+            "complete_process_task",
+            &[run],
+            "",
+            Some(json!({"task_id": task})),
+            200,
+        )
+        .await;
+    }
+    x.admin(
+        "complete_process_task",
+        &[run],
+        "",
+        Some(json!({"task_id": first})),
+        422,
+    )
+    .await;
+    x.admin("complete_process_task", &[run], "", Some(json!({})), 422)
+        .await;
+    x.admin(
+        "complete_process_task",
+        &["0000"],
+        "",
+        Some(json!({"task_id": first})),
+        404,
+    )
+    .await;
+    x.admin("reopen_process_task", &[run, first], "", None, 200)
+        .await;
+    x.admin("reopen_process_task", &[run, first], "", None, 422)
+        .await;
+    x.admin("reopen_process_task", &[run, "0000"], "", None, 404)
+        .await;
+    let feed = format!("?entity_type=run&entity_id={run}");
+    x.admin("list_activity", &[], &feed, None, 200).await;
+    x.admin(
+        "list_activity",
+        &[],
+        "?per_page=2&page=2&verb=completed",
+        None,
+        200,
+    )
+    .await;
+    x.admin("list_activity", &[], "?entity_type=galaxy", None, 422)
+        .await;
+
+    // One-off tasks, and a process launched without a template.
+    x.admin("list_tasks", &[], "", None, 200).await;
+    x.admin(
+        "list_tasks",
+        &[],
+        "?is_oneoff=true&archived=true&per_page=5&page=2",
+        None,
+        200,
+    )
+    .await;
+    x.admin(
+        "list_tasks",
+        &[],
+        "?with=run,step,summary&status=complete",
+        None,
+        200,
+    )
+    .await;
+    x.admin("list_tasks", &[], "?is_oneoff=maybe", None, 422)
+        .await;
+    let owners = json!({"users": [1001, 1002], "guests": [], "groups": []});
+    let task = x
+        .admin(
+            "create_task",
+            &[],
+            "",
+            Some(json!({
+                "title": "Prepare Q3 Report",
+                "task_type": "task",
+                "description": "Gather the data.",
+                "owners": owners,
+                "deadline": "2026-07-15T17:00:00Z",
+            })),
+            201,
+        )
+        .await;
+    x.admin(
+        "create_task",
+        &[],
+        "",
+        Some(json!({"title": "No deadline"})),
+        422,
+    )
+    .await;
+    x.admin(
+        "create_task",
+        &[],
+        "",
+        Some(json!({
+            "title": "Review Q4",
+            "task_type": "task",
+            "owners": {"users": ["1001", "1003"], "guests": ["guest@example.com"]},
+            "deadline": "2026-06-01 17:00:00",
+            "separate_task_for_each_assignee": true,
+        })),
+        201,
+    )
+    .await;
+    let task = task["data"]["id"].as_str().unwrap_or("missing").to_string();
+    let task = task.as_str();
+    x.admin("get_task", &[task], "", None, 200).await;
+    x.admin(
+        "get_task",
+        &[first],
+        "?with=run,step,form_fields",
+        None,
+        200,
+    )
+    .await;
+    x.admin("get_task", &["0000"], "", None, 404).await;
+    x.admin(
+        "update_task",
+        &[task],
+        "",
+        Some(json!({"title": "Prepare the Q3 report", "deadline": "2026-07-16T17:00:00Z", "owners": owners})),
+        200,
+    )
+    .await;
+    x.admin(
+        "update_task",
+        &[task],
+        "",
+        Some(json!({"title": "Only a title"})),
+        422,
+    )
+    .await;
+    x.admin(
+        "update_task",
+        &["0000"],
+        "",
+        Some(json!({"title": "x", "deadline": "2026-07-16T17:00:00Z", "owners": owners})),
+        404,
+    )
+    .await;
+    x.admin(
+        "complete_task",
+        &[],
+        "",
+        Some(json!({"task_id": task})),
+        200,
+    )
+    .await;
+    x.admin(
+        "complete_task",
+        &[],
+        "",
+        Some(json!({"task_id": task})),
+        422,
+    )
+    .await;
+    x.admin(
+        "complete_task",
+        &[],
+        "",
+        Some(json!({"task_id": "0000"})),
+        404,
+    )
+    .await;
+    x.admin("reopen_task", &[task], "", None, 200).await;
+    x.admin("reopen_task", &[task], "", None, 422).await;
+    x.admin("reopen_task", &["0000"], "", None, 404).await;
+
+    // Templates go: archived, then deleted for good (administrators only).
+    x.admin(
+        "permanently_delete_template",
+        &[new_template],
+        "",
+        None,
+        422,
+    )
+    .await;
+    x.admin("archive_template", &[new_template], "", None, 200)
+        .await;
+    x.admin("archive_template", &["0000"], "", None, 404).await;
+    x.admin(
+        "launch_process",
+        &[],
+        "",
+        Some(json!({"checklist_id": new_template})),
+        422,
+    )
+    .await;
+    x.expect(
+        "permanently_delete_template",
+        &[new_template],
+        "",
+        &member,
+        None,
+        403,
+    )
+    .await;
+    x.admin(
+        "permanently_delete_template",
+        &[new_template],
+        "",
+        None,
+        200,
+    )
+    .await;
+    x.admin(
+        "permanently_delete_template",
+        &[new_template],
+        "",
+        None,
+        404,
+    )
+    .await;
+    x
+}
+
+#[tokio::test]
+async fn every_answer_of_the_fake_matches_the_spec() {
+    let spec = spec();
+    let fake = FakeServer::builder().processes(40).start().await.unwrap();
+    let p = Probe::new(&fake);
+    let admin = p.token.clone();
+    let active = fake.active_process_ids();
+    let mut problems = exercise_every_operation(&fake, &spec, &p).await.problems;
 
     // Other organizations, rate limits and server errors.
     let other_org = Probe {
@@ -236,6 +788,39 @@ async fn every_answer_of_the_fake_matches_the_spec() {
         problems.extend(check(&spec, "delete_tag", status, &body));
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The guard: an operation added to the spec fails this until the exercise above sends
+/// it, for a success and for a refusal (a 4xx other than 401 and 429, which any
+/// operation answers the same way).
+#[tokio::test]
+async fn every_operation_of_the_spec_is_exercised_on_the_fake() {
+    let spec = spec();
+    let fake = FakeServer::builder().processes(40).start().await.unwrap();
+    let p = Probe::new(&fake);
+    let seen = exercise_every_operation(&fake, &spec, &p).await.seen;
+    let mut missing = Vec::new();
+    for op in tallyfy::OPERATIONS {
+        let statuses = seen.get(op.id).cloned().unwrap_or_default();
+        if !statuses.iter().any(|s| (200..300).contains(s)) {
+            missing.push(format!("{}: no success ({statuses:?})", op.id));
+        }
+        if !statuses
+            .iter()
+            .any(|s| (400..500).contains(s) && ![401, 429].contains(s))
+        {
+            missing.push(format!("{}: no refusal ({statuses:?})", op.id));
+        }
+    }
+    let unknown: Vec<&String> = seen
+        .keys()
+        .filter(|id| tallyfy::Operation::find(id).is_none())
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "not operations of the spec: {unknown:?}"
+    );
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
 
 #[tokio::test]
@@ -345,7 +930,7 @@ fn union(a: &Value, b: &Value) -> Value {
 }
 
 /// The fake's process object has the corpus's keys with the corpus's JSON types, in the
-/// answers of all four operations that send one.
+/// answers of all six operations that send one.
 ///
 /// Which corpus object each answer is held to:
 /// - list: `list_processes.200.json`'s first item, exactly;
@@ -354,7 +939,9 @@ fn union(a: &Value, b: &Value) -> Value {
 ///   with the type either shows. Tallyfy's get, archive and activate examples are visibly
 ///   cut short (archive and activate show 7 to 10 fields, `{ }` placeholders, `"user_id"`
 ///   for an integer); the list item and the get example are the two full ones, and they
-///   agree where they overlap. The fake sends one process object for all four.
+///   agree where they overlap. The fake sends one process object for all four;
+/// - launch and update: the same as get (the launch example shows no body, the update
+///   example is cut short, with `progress` as a bare percentage).
 ///
 /// Nulls are compared exactly, never as "any type": the fake's process is in the state the
 /// examples show (active, not complete, no parent), so `archived_at`, `completed_at` and
@@ -413,6 +1000,29 @@ async fn the_fake_process_object_has_the_corpus_keys_and_types() {
             &format!("{operation} data"),
         ));
     }
+
+    // A launched process, and one updated, are the same object (their examples show
+    // none, or a cut-short one with `progress` as a bare number).
+    let template = template_with_required_field(&fake);
+    let got = p.json("get_template", &[&template.id], "", None, 200).await;
+    let launch = json!({"checklist_id": template.id, "prerun": kickoff_values(&got["data"])});
+    let launched = p.json("launch_process", &[], "", Some(launch), 201).await;
+    let expected = with_archived_at("get_process.200.json");
+    problems.extend(differences(
+        &expected,
+        &shape(&launched["data"]),
+        "launch_process data",
+    ));
+    let run = launched["data"]["id"].as_str().unwrap();
+    let change = json!({"name": "Onboarding - Globex Corp (Updated)", "starred": true});
+    let updated = p
+        .json("update_process", &[run], "", Some(change), 200)
+        .await;
+    problems.extend(differences(
+        &expected,
+        &shape(&updated["data"]),
+        "update_process data",
+    ));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -494,7 +1104,11 @@ async fn an_unknown_route_is_endpoint_not_found() {
         (Method::GET, format!("/organizations/{org}/nothing-here")),
         (Method::GET, format!("/api/organizations/{org}/runs/x/y/z")),
         (Method::GET, "/".to_string()),
-        (Method::POST, format!("/organizations/{org}/runs")),
+        (Method::PATCH, format!("/organizations/{org}/runs")),
+        (
+            Method::POST,
+            format!("/api/organizations/{org}/checklists/x"),
+        ),
     ] {
         let (status, body) = p
             .request(method.clone(), &path, Some("APIClient"), &p.token)
@@ -552,4 +1166,309 @@ async fn refusals_have_the_corpus_bodies() {
         "code": shown["code"],
     });
     assert_eq!(json(&body), expected);
+}
+
+/// `base` with every field `example` shows set to its shape there: the state an
+/// operation's own example documents (`completed_at` a string once completed, `null`
+/// once reopened) over the object's usual shape.
+fn overlay(base: &Value, example: &Value) -> Value {
+    let mut shaped = base.clone();
+    for (key, value) in example.as_object().unwrap() {
+        shaped[key] = shape(value);
+    }
+    shaped
+}
+
+/// The one task object the fake sends: every field of `list_tasks.200.json`'s item or
+/// of `get_task.200.json` (less the relationships `form_fields`, `run`, `step`, sent only
+/// with `with=`), with the type either shows (they agree where they overlap), and the
+/// fields only other examples of a task show: `completer_guest_id` (`null`,
+/// `reopen_task.200.json`; a task nobody completed has none), `prevent_guest_comment`
+/// (`update_task.200.json`) and `taskdata` (an object; the update example's keys are its
+/// own form's).
+fn task_shape() -> Value {
+    let listed = corpus("list_tasks.200.json")["data"][0].clone();
+    let mut got = corpus("get_task.200.json")["data"].take();
+    for relationship in ["form_fields", "run", "step"] {
+        got.as_object_mut().unwrap().remove(relationship);
+    }
+    let mut task = union(&shape(&listed), &shape(&got));
+    let reopened = corpus("reopen_task.200.json")["data"].take();
+    task["completer_guest_id"] = shape(&reopened["completer_guest_id"]);
+    let updated = corpus("update_task.200.json")["data"].take();
+    task["prevent_guest_comment"] = shape(&updated["prevent_guest_comment"]);
+    task["taskdata"] = json!("object");
+    task
+}
+
+/// The fake's task object has the corpus's keys with the corpus's JSON types, in every
+/// answer that sends one.
+///
+/// A task of a process (fresh, as the list and get examples show one: active, assigned,
+/// not completed) is held to [`task_shape`] by `list_tasks`, `list_process_tasks`,
+/// `get_task`, `get_process_task` and `update_process_task` (whose own examples are cut
+/// short: `list_process_tasks.200.json`'s second item shows 7 fields, the update example
+/// 13); a completion to that shape with `complete_process_task.200.json`'s fields over
+/// it (`completed_at` a string, `completer_id` an integer, `tasks_changed_by_rules`); a
+/// reopening to it with `reopen_task.200.json`'s (`completed_at`, `completer_id`,
+/// `is_approved` null) and `tasks_changed_by_rules`, which the docs say the process
+/// variant adds.
+///
+/// A one-off task is held to the same shape with `create_task.201.json`'s fields over it
+/// (`run_id`, `step_id`, `started_at` null) and `checklist_id` null (the docs: null for
+/// one-off tasks): by `create_task`, `get_task`, `update_task`, `complete_task` (without
+/// `tasks_changed_by_rules`: the docs say the standalone answer omits it) and
+/// `reopen_task`.
+#[tokio::test]
+async fn the_fake_task_object_has_the_corpus_keys_and_types() {
+    let fake = FakeServer::builder().processes(10).start().await.unwrap();
+    let p = Probe::new(&fake);
+    let template = template_with_required_field(&fake);
+    let got = p.json("get_template", &[&template.id], "", None, 200).await;
+    let launch = json!({
+        "checklist_id": template.id,
+        "name": "Shapes of tasks",
+        "prerun": kickoff_values(&got["data"]),
+    });
+    let run = p.json("launch_process", &[], "", Some(launch), 201).await;
+    let run = run["data"]["id"].as_str().unwrap().to_string();
+    let task = fake.process_tasks(&run)[0].id.clone();
+
+    let fresh = task_shape();
+    let mut problems = Vec::new();
+    let mut hold = |expected: &Value, sent: &Value, at: &str| {
+        problems.extend(differences(expected, &shape(sent), at));
+    };
+    let page = p
+        .json(
+            "list_tasks",
+            &[],
+            "?q=Shapes%20of%20tasks&per_page=100",
+            None,
+            200,
+        )
+        .await;
+    let item = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == *task)
+        .expect("the task is listed");
+    hold(&fresh, item, "list_tasks data[]");
+    let page = p.json("list_process_tasks", &[&run], "", None, 200).await;
+    hold(&fresh, &page["data"][0], "list_process_tasks data[]");
+    let sent = p.json("get_task", &[&task], "", None, 200).await;
+    hold(&fresh, &sent["data"], "get_task data");
+    let sent = p
+        .json("get_process_task", &[&run, &task], "", None, 200)
+        .await;
+    hold(&fresh, &sent["data"], "get_process_task data");
+    let change = json!({"title": "Shapes, renamed", "taskdata": {"f": "x"}});
+    let sent = p
+        .json("update_process_task", &[&run, &task], "", Some(change), 200)
+        .await;
+    hold(&fresh, &sent["data"], "update_process_task data");
+
+    let completed = overlay(&fresh, &corpus("complete_process_task.200.json")["data"]);
+    let done = json!({"task_id": task});
+    let sent = p
+        .json("complete_process_task", &[&run], "", Some(done), 200)
+        .await;
+    hold(&completed, &sent["data"], "complete_process_task data");
+    let mut reopened = overlay(&fresh, &corpus("reopen_task.200.json")["data"]);
+    reopened["tasks_changed_by_rules"] = json!("object");
+    let sent = p
+        .json("reopen_process_task", &[&run, &task], "", None, 200)
+        .await;
+    hold(&reopened, &sent["data"], "reopen_process_task data");
+
+    let mut one_off = overlay(&fresh, &corpus("create_task.201.json")["data"]);
+    one_off["checklist_id"] = json!("null");
+    let create = json!({
+        "title": "Plan the meeting",
+        "task_type": "task",
+        "owners": {"users": [1001], "guests": [], "groups": []},
+        "deadline": "2026-06-30T17:00:00.000Z",
+    });
+    let sent = p.json("create_task", &[], "", Some(create), 201).await;
+    let id = sent["data"]["id"].as_str().unwrap().to_string();
+    hold(&one_off, &sent["data"], "create_task data");
+    let sent = p.json("get_task", &[&id], "", None, 200).await;
+    hold(&one_off, &sent["data"], "get_task data (one-off)");
+    let change = json!({
+        "title": "Plan the meeting, again",
+        "deadline": "2026-07-01T09:00:00Z",
+        "owners": {"users": [1005]},
+    });
+    let sent = p.json("update_task", &[&id], "", Some(change), 200).await;
+    hold(&one_off, &sent["data"], "update_task data");
+    let mut completed = overlay(&one_off, &corpus("complete_process_task.200.json")["data"]);
+    completed
+        .as_object_mut()
+        .unwrap()
+        .remove("tasks_changed_by_rules");
+    let sent = p
+        .json("complete_task", &[], "", Some(json!({"task_id": id})), 200)
+        .await;
+    hold(&completed, &sent["data"], "complete_task data");
+    let reopened = overlay(&one_off, &corpus("reopen_task.200.json")["data"]);
+    let sent = p.json("reopen_task", &[&id], "", None, 200).await;
+    hold(&reopened, &sent["data"], "reopen_task data");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The fake's template object has the corpus's keys with the corpus's JSON types, in
+/// every answer that sends one: `list_templates`, `get_template`, `create_template` and
+/// `update_template` all send one shape, held to every field of `get_template.200.json`
+/// (less `steps` and `tags`, sent only with `with=`) or of `list_templates.200.json`'s
+/// item (`steps_count`, `is_pinned`).
+///
+/// Where the two disagree the get example wins: it shows `owner_id` and `created_by` as
+/// integers (`1001`), the list example as `"user_abc123"`, a placeholder where Tallyfy
+/// sends a member ID, which is an integer everywhere else. The create example
+/// (`create_template.201.json`) is of a template with no guidance or icon yet (`null`),
+/// so the template created here has both, as the get example's does.
+///
+/// With `with=steps`, each step has the keys and types of the get example's step; a
+/// kick-off field of type `text` those of its `prerun` field, plus `required`, which the
+/// spec's `KickoffField` has (the docs' field table names it; the example leaves it out).
+#[tokio::test]
+async fn the_fake_template_object_has_the_corpus_keys_and_types() {
+    let fake = FakeServer::builder().processes(10).start().await.unwrap();
+    let p = Probe::new(&fake);
+    let mut got = corpus("get_template.200.json")["data"].take();
+    let step = got["steps"][0].take();
+    let field = got["prerun"][0].clone();
+    for relationship in ["steps", "tags"] {
+        got.as_object_mut().unwrap().remove(relationship);
+    }
+    let mut listed = corpus("list_templates.200.json")["data"][0].take();
+    listed["owner_id"] = json!(1001);
+    listed["created_by"] = json!(1001);
+    let template = union(&shape(&got), &shape(&listed));
+
+    let id = fake
+        .active_template_ids()
+        .into_iter()
+        .find(|id| {
+            fake.template(id)
+                .unwrap()
+                .prerun
+                .iter()
+                .any(|f| f.field_type == "text")
+        })
+        .expect("a seeded template with a text field");
+    let mut problems = Vec::new();
+    let mut hold = |expected: &Value, sent: &Value, at: &str| {
+        problems.extend(differences(expected, &shape(sent), at));
+    };
+    let page = p
+        .json("list_templates", &[], "?per_page=100", None, 200)
+        .await;
+    let item = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == *id)
+        .expect("the template is listed");
+    hold(&template, item, "list_templates data[]");
+    let sent = p.json("get_template", &[&id], "", None, 200).await;
+    hold(&template, &sent["data"], "get_template data");
+    let sent = p
+        .json("get_template", &[&id], "?with=steps", None, 200)
+        .await;
+    hold(
+        &shape(&step),
+        &sent["data"]["steps"][0],
+        "get_template data.steps[]",
+    );
+    let text = sent["data"]["prerun"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field_type"] == "text")
+        .unwrap();
+    let mut kickoff = shape(&field);
+    kickoff["required"] = json!("boolean");
+    hold(&kickoff, text, "get_template data.prerun[]");
+
+    let create = json!({
+        "title": "New Client Onboarding Template",
+        "type": "procedure",
+        "summary": "Standard procedure for onboarding new clients.",
+        "guidance": "Start with the contract.",
+        "icon": "fa-handshake",
+    });
+    let sent = p.json("create_template", &[], "", Some(create), 201).await;
+    let created = sent["data"]["id"].as_str().unwrap().to_string();
+    hold(&template, &sent["data"], "create_template data");
+    let change = json!({"title": "Updated via the fidelity test", "guidance": "New guidance."});
+    let sent = p
+        .json("update_template", &[&created], "", Some(change), 200)
+        .await;
+    hold(&template, &sent["data"], "update_template data");
+
+    // Archiving and deleting answer the documented body exactly.
+    let sent = p.json("archive_template", &[&created], "", None, 200).await;
+    assert_eq!(sent, corpus("archive_template.200.json"));
+    let sent = p
+        .json("permanently_delete_template", &[&created], "", None, 200)
+        .await;
+    assert_eq!(sent, corpus("permanently_delete_template.200.json"));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The fake's activity events have the keys and JSON types of `list_activity.200.json`'s
+/// item exactly (its `audit` and `parent` show `{"data": { }}`, a placeholder for any
+/// object), and a process's feed tells its story: launched, tasks completed, the process
+/// completed, a task reopened, newest first.
+#[tokio::test]
+async fn the_fake_activity_has_the_corpus_shape_and_tells_what_happened() {
+    let fake = FakeServer::builder().processes(10).start().await.unwrap();
+    let p = Probe::new(&fake);
+    let template = template_with_required_field(&fake);
+    let got = p.json("get_template", &[&template.id], "", None, 200).await;
+    let launch = json!({"checklist_id": template.id, "prerun": kickoff_values(&got["data"])});
+    let run = p.json("launch_process", &[], "", Some(launch), 201).await;
+    let run = run["data"]["id"].as_str().unwrap().to_string();
+    let tasks = fake.process_tasks(&run);
+    for task in &tasks {
+        let done = json!({"task_id": task.id});
+        p.json("complete_process_task", &[&run], "", Some(done), 200)
+            .await;
+    }
+    p.json("reopen_process_task", &[&run, &tasks[0].id], "", None, 200)
+        .await;
+
+    let query = format!("?entity_type=run&entity_id={run}&per_page=100");
+    let feed = p.json("list_activity", &[], &query, None, 200).await;
+    let events = feed["data"].as_array().unwrap();
+    let expected = shape(&corpus("list_activity.200.json")["data"][0]);
+    let mut problems = Vec::new();
+    for (n, event) in events.iter().enumerate() {
+        problems.extend(differences(
+            &expected,
+            &shape(event),
+            &format!("list_activity data[{n}]"),
+        ));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let story: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["verb"][0].as_str().unwrap(),
+                e["type"][0].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let mut expected = vec![("re-opened", "Task"), ("completed", "Process")];
+    expected.extend(std::iter::repeat_n(("completed", "Task"), tasks.len()));
+    expected.push(("created", "Process"));
+    assert_eq!(story, expected);
+    assert!(
+        events
+            .windows(2)
+            .all(|w| w[0]["id"].as_i64() > w[1]["id"].as_i64())
+    );
 }

@@ -13,3 +13,4 @@ mod purge;
 mod requests;
 mod retries;
 mod support;
+mod workflow;

@@ -113,6 +113,7 @@ fn outputs(mut spec: OpenAPI) -> Result<Vec<Output>> {
         syn::parse2(client).context("progenitor produced code that does not parse")?;
     rewrite::omit_api_version(&mut client_file);
     rewrite::default_with_kept_fields(&mut client_file);
+    rewrite::builders_start_with_no_unnamed_fields(&mut client_file);
     let operations = operations_table(&spec, &client_file)?;
     rewrite::split_send(&mut client_file);
     let names: Vec<(String, String)> = spec::operations(&spec)

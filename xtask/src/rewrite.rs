@@ -140,6 +140,29 @@ fn mentions_tokens(attr: &syn::Attribute, word: &str) -> bool {
     attr.to_token_stream().to_string().contains(word)
 }
 
+/// The builders typify makes for the types start the map of unnamed fields unset, so
+/// that building a body with `body_map(|b| ...)` fails ("no value supplied for extra");
+/// an empty map is the right start.
+pub fn builders_start_with_no_unnamed_fields(file: &mut syn::File) {
+    struct Start;
+    impl VisitMut for Start {
+        fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
+            let is_extra = matches!(&field.member, syn::Member::Named(name) if name == "extra");
+            if is_extra
+                && field
+                    .expr
+                    .to_token_stream()
+                    .to_string()
+                    .starts_with("Err (")
+            {
+                field.expr = syn::parse_quote!(Ok(Default::default()));
+            }
+            visit_mut::visit_field_value_mut(self, field);
+        }
+    }
+    Start.visit_file_mut(file);
+}
+
 /// Whether `stmt`'s tokens, as text, contain `tokens`.
 fn mentions(stmt: &syn::Stmt, tokens: &str) -> bool {
     stmt.to_token_stream().to_string().contains(tokens)

@@ -954,7 +954,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     organization_id: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     verb: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1139,7 +1139,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1226,7 +1226,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     is_approved: Ok(Default::default()),
                     override_user: Ok(Default::default()),
                     task_id: Err("no value supplied for task_id".to_string()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1399,7 +1399,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     title: Err("no value supplied for title".to_string()),
                     top_secret: Ok(Default::default()),
                     webhook: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1786,7 +1786,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     type_: Err("no value supplied for type_".to_string()),
                     users: Ok(Default::default()),
                     webhook: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2074,7 +2074,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     error: Ok(Default::default()),
                     errors: Ok(Default::default()),
                     message: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2197,7 +2197,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     code: Ok(Default::default()),
                     details: Ok(Default::default()),
                     message: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2318,7 +2318,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     id: Ok(Default::default()),
                     label: Ok(Default::default()),
                     required: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2521,7 +2521,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     tasks: Ok(Default::default()),
                     user_id: Ok(Default::default()),
                     users: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2785,7 +2785,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
             fn default() -> Self {
                 Self {
                     pagination: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2861,7 +2861,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     groups: Ok(Default::default()),
                     guests: Ok(Default::default()),
                     users: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2966,7 +2966,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                 Self {
                     next: Ok(Default::default()),
                     previous: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -3071,7 +3071,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     per_page: Ok(Default::default()),
                     total: Ok(Default::default()),
                     total_pages: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -3219,7 +3219,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     complete: Ok(Default::default()),
                     percent: Ok(Default::default()),
                     total: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -3457,7 +3457,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     type_: Ok(Default::default()),
                     users: Ok(Default::default()),
                     whole_progress: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -3940,7 +3940,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4011,7 +4011,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4111,7 +4111,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     id: Ok(Default::default()),
                     position: Ok(Default::default()),
                     title: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4387,7 +4387,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     title: Ok(Default::default()),
                     top_secret: Ok(Default::default()),
                     webhook: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4904,7 +4904,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4975,7 +4975,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -5157,7 +5157,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     title: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     webhook: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -5526,7 +5526,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                 Self {
                     deleted_references: Ok(Default::default()),
                     message: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -5607,7 +5607,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -5678,7 +5678,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -5795,7 +5795,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     starred: Ok(Default::default()),
                     summary: Ok(Default::default()),
                     users: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -6014,7 +6014,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     taskdata: Ok(Default::default()),
                     title: Ok(Default::default()),
                     webhook: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -6255,7 +6255,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     taskdata: Ok(Default::default()),
                     title: Err("no value supplied for title".to_string()),
                     webhook: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -6507,7 +6507,7 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     title: Err("no value supplied for title".to_string()),
                     users: Ok(Default::default()),
                     webhook: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -7380,7 +7380,7 @@ Arguments:
 - `entity_id`: The entity's ID.
 - `entity_type`: `checklist`, `run`, `step`, `task` or `thread`.
 - `page`: The page to return, starting at 1.
-- `per_page`: Items per page (default 10).
+- `per_page`: Items per page (default 20).
 - `search`: Text in the descriptions.
 - `sort`: For example `-created_at`.
 - `type_`: `Comment`, `Task`, `Step`, `Process`, `Blueprint`, ...

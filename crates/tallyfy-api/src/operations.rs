@@ -1227,7 +1227,7 @@ pub static OPERATIONS: &[Operation] = &[
                 flag: "per-page",
                 location: "query",
                 required: false,
-                description: "Items per page (default 10).",
+                description: "Items per page (default 20).",
             },
         ],
         docs: &["code-samples/processes/get-process-activity.mdx"],

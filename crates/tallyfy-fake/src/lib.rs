@@ -1,29 +1,79 @@
 //! A fake Tallyfy API: in memory, stateful, on a loopback port, with fault knobs.
 //!
-//! It serves every operation of the spec with Tallyfy's documented semantics: archiving
-//! sets `archived_at` (and the status), activating clears it; a permanent delete answers
-//! 422 for a process that is not archived and 404 for one that does not exist, and takes
-//! the process's tasks with it; deleting a tag answers 204 even when the tag is absent.
-//! Requests need a non-empty `X-Tallyfy-Client` header (the docs say `APIClient`;
-//! Tallyfy's Python SDK sends `TallyfySDK`, its n8n node `n8n`) and a known token (401
-//! otherwise); the member token gets 403 on permanent deletes. Every answer carries an
-//! `X-Request-Id`.
+//! It serves every operation of the spec with Tallyfy's documented semantics. Requests
+//! need a non-empty `X-Tallyfy-Client` header (the docs say `APIClient`; Tallyfy's Python
+//! SDK sends `TallyfySDK`, its n8n node `n8n`) and a known token (401 otherwise); the
+//! member token gets 403 on permanent deletes. Every answer carries an `X-Request-Id`.
 //!
-//! Its answers have the shapes of Tallyfy's documented example answers (the response
-//! corpus, `tests/fixtures/tallyfy-docs/`):
+//! # What it holds
+//!
+//! Seeded, the same seed giving the same organization ([`FakeBuilder::seed`]): ten
+//! templates, each with two to five steps and up to three kick-off fields (`text`,
+//! `date` or `dropdown`, some required; the first template always has a required one;
+//! the last is archived); processes launched from them, about 40% archived, each with one
+//! task per step of its template and `progress` counting the completed ones; one-off
+//! tasks beside them (one per five processes, some archived); twenty tags. Template,
+//! step and kick-off field IDs, like process IDs, are 32 hexadecimal characters.
+//!
+//! # The workflow
+//!
+//! - **Processes**: archiving sets `archived_at` (and the status), activating clears
+//!   it; a permanent delete answers 422 for a process that is not archived and 404 for
+//!   one that does not exist, and takes the process's tasks with it. A launch
+//!   (`launch_process`, 201) makes a process from a template that is not archived, one
+//!   task per step; kick-off values go in `prerun` keyed by each field's timeline ID (its
+//!   `id`; unknown keys are dropped); each missing required one is refused with 422
+//!   `{"error": true, "errors": {"prerun.<timeline ID>": ["The <label> field is
+//!   required."]}}`. A template that does not exist or is archived is refused with 422
+//!   on `checklist_id` (the spec documents 422 for a launch, not 404).
+//! - **Tasks**: completing one (`complete_process_task`) advances its process's
+//!   `progress` (`{complete, total, percent}`); the last completes the process (`status`
+//!   `complete`, `completed_at` set); reopening a task reverts both. Completing a
+//!   completed task, or reopening one that is not, is 422 (the docs give no status).
+//!   One-off tasks (`run_id` null) live beside processes: `create_task` (201; `title`,
+//!   `task_type`, `owners` and `deadline` required), `update_task` (`title`, `deadline`
+//!   and `owners` required), `complete_task`, `reopen_task`. With
+//!   `separate_task_for_each_assignee: true`, `create_task` launches a process without
+//!   a template, one task per assignee, and answers with the first task and its `run`.
+//!   `list_tasks` lists both kinds (`is_oneoff` filters), hiding archived tasks and the
+//!   tasks of archived processes unless `archived=true` or `only`.
+//! - **Templates**: archiving one (`archive_template`, 200 `{"message",
+//!   "deleted_references"}`) hides it from `list_templates` but with `archived=only` (or
+//!   `true`) and refuses its launches; its processes go on. Its permanent delete is 403
+//!   for a member, 422 until it is archived, then 200, then 404. `update_template` needs
+//!   `title` (422).
+//! - **Activity**: launches, updates, completions, reopenings, archivings, restorations
+//!   and deletes are recorded as they happen; `list_activity` lists them newest first,
+//!   `entity_type=run&entity_id=<process>` narrows it to a process and its tasks.
+//!
+//! # Its answers
+//!
+//! They have the shapes of Tallyfy's documented example answers (the response corpus,
+//! `tests/fixtures/tallyfy-docs/`):
 //!
 //! - a process has every field of the documented list item, with integer user IDs
 //!   (`started_by`, `owner_id`), `progress` and `whole_progress` as counts, `summary`,
 //!   `prerun`, `prerun_status`, `users`, `groups`, `collaborators`, `due_date_passed`,
 //!   `due_soon`, `late_tasks`, `is_public`, `can_add_oot`, and `null`, not a missing
-//!   field, for `archived_at`, `completed_at` and `parent_id` when unset; list, get,
-//!   archive and activate all send this one shape;
-//! - a missing process or task: 404 `{"error": true, "message": "Resource not found",
-//!   "code": "RESOURCE_NOT_FOUND"}`;
+//!   field, for `archived_at`, `completed_at` and `parent_id` when unset; every
+//!   operation answering with a process sends this one shape;
+//! - a task has the keys of the list and get examples (and `completer_guest_id`,
+//!   `taskdata`, `prevent_guest_comment`, which other examples show), assignees as
+//!   `{"id", "full_name"}`, `null` for unset `completed_at`, `archived_at`,
+//!   `completer_id`, `webhook`, and for a one-off task `run_id`, `checklist_id`,
+//!   `step_id`; completing and reopening a task of a process add
+//!   `tasks_changed_by_rules`;
+//! - a template has the keys of the get example plus the list's `steps_count` and
+//!   `is_pinned`, integer `owner_id` and `created_by`, its kick-off fields in `prerun`
+//!   (with `required`, and `options` for a dropdown) and, with `with=steps`, its steps;
+//! - an activity event has the documented example's shape: an integer `id`, `verb`,
+//!   `type`, `description` (and `source`, `actor_type`, `actor_id`) as lists;
+//! - a missing process, task or template: 404 `{"error": true, "message": "Resource not
+//!   found", "code": "RESOURCE_NOT_FOUND"}`;
 //! - a path, or a method on a path, it does not serve: 404 `{"error": true, "message":
 //!   "API endpoint not found", "code": "ENDPOINT_NOT_FOUND"}`;
 //! - invalid input: 422 `{"error": true, "errors": {"page": ["The page must be a
-//!   positive integer."]}}`;
+//!   positive integer."]}}`, every field at fault named at once;
 //! - the rate limit: 429 with `Retry-After` and `{"message": "You've reached the limit
 //!   for list_processes. Please try again later.", "code": "RATE_LIMIT_EXCEEDED"}`;
 //! - any other refusal (401, 403, 5xx): `{"error": true, "message", "code"}`.
@@ -40,13 +90,21 @@
 //!
 //! let id = fake.archived_process_ids()[0].clone();
 //! assert!(fake.process(&id).is_some_and(|run| run.archived_at.is_some()));
+//!
+//! let template = fake.template(&fake.active_template_ids()[0]).unwrap();
+//! assert!((2..=5).contains(&template.steps.len()));
 //! # Ok(()) }
 //! ```
 
+mod activity;
 mod faults;
 mod fixtures;
+mod processes;
 mod server;
 mod store;
+mod tasks;
+mod templates;
+mod validate;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -57,7 +115,7 @@ use tokio::sync::oneshot;
 
 pub use faults::{Fault, Faults};
 pub use fixtures::Fixtures;
-pub use store::{MAX_PER_PAGE, Task};
+pub use store::{ADMIN_USER_ID, KickoffField, MAX_PER_PAGE, MEMBER_USER_ID, Step, Task, Template};
 
 use server::Shared;
 
@@ -176,7 +234,8 @@ impl FakeBuilder {
 }
 
 impl FakeServer {
-    /// Starts a fake with the defaults: 25 processes, seed 1, no faults.
+    /// Starts a fake with the defaults: 25 processes, seed 1, no faults (and, whatever
+    /// the number of processes, ten templates).
     pub async fn start() -> std::io::Result<Self> {
         Self::builder().start().await
     }
@@ -252,6 +311,80 @@ impl FakeServer {
     /// Every task, sorted by ID.
     pub fn tasks(&self) -> Vec<Task> {
         self.shared.store().tasks.values().cloned().collect()
+    }
+
+    /// The tasks of process `run_id`, in order (position 1 first); empty for a process
+    /// that does not exist.
+    pub fn process_tasks(&self, run_id: &str) -> Vec<Task> {
+        let store = self.shared.store();
+        let ids = store.run_tasks.get(run_id).cloned().unwrap_or_default();
+        let mut tasks: Vec<Task> = ids
+            .iter()
+            .filter_map(|id| store.tasks.get(id).cloned())
+            .collect();
+        tasks.sort_by_key(|t| t.position);
+        tasks
+    }
+
+    /// The IDs of the one-off tasks (of no process), archived or not, sorted.
+    pub fn one_off_task_ids(&self) -> Vec<String> {
+        let store = self.shared.store();
+        store
+            .tasks
+            .values()
+            .filter(|t| t.run_id.is_none())
+            .map(|t| t.id.clone())
+            .collect()
+    }
+
+    /// A template as it stands now: its steps and its kick-off form.
+    pub fn template(&self, id: &str) -> Option<Template> {
+        self.shared.store().templates.get(id).cloned()
+    }
+
+    /// Every template ID, archived or not, sorted.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let fake = tallyfy_fake::FakeServer::start().await?;
+    /// let with_required_field = fake
+    ///     .template_ids()
+    ///     .into_iter()
+    ///     .filter_map(|id| fake.template(&id))
+    ///     .find(|t| t.archived_at.is_none() && t.prerun.iter().any(|f| f.required));
+    /// assert!(with_required_field.is_some());
+    /// # Ok(()) }
+    /// ```
+    pub fn template_ids(&self) -> Vec<String> {
+        self.shared.store().templates.keys().cloned().collect()
+    }
+
+    /// The IDs of the templates that are not archived (those a launch accepts), sorted.
+    pub fn active_template_ids(&self) -> Vec<String> {
+        let store = self.shared.store();
+        store
+            .templates
+            .values()
+            .filter(|t| t.archived_at.is_none())
+            .map(|t| t.id.clone())
+            .collect()
+    }
+
+    /// The IDs of the archived templates, sorted.
+    pub fn archived_template_ids(&self) -> Vec<String> {
+        let store = self.shared.store();
+        store
+            .templates
+            .values()
+            .filter(|t| t.archived_at.is_some())
+            .map(|t| t.id.clone())
+            .collect()
+    }
+
+    /// How many events the activity feed holds.
+    pub fn activity_count(&self) -> usize {
+        self.shared.store().events.len()
     }
 
     /// Every tag ID, sorted.

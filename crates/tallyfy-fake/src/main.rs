@@ -8,20 +8,33 @@ use tallyfy_fake::{FakeServer, Faults};
 
 /// Serves a fake Tallyfy API with seeded data until Ctrl-C.
 ///
+/// It serves every operation of the spec, at / and under /api. Seeded (the same seed,
+/// the same data): ten templates with steps and kick-off fields (the first with a
+/// required one, the last archived), processes launched from them with one task per
+/// step, one-off tasks and tags.
+///
+/// It runs the workflow: a launch makes a process with one task per step and refuses
+/// (422) a missing required kick-off value, naming prerun.<timeline id>; completing tasks
+/// advances the process's progress and the last completes it; reopening reverts;
+/// archiving a template hides it from lists and its permanent delete needs it archived
+/// first (422), then answers 404; one-off tasks live beside processes; the activity feed
+/// records what happens.
+///
 /// Requests need Authorization: Bearer TOKEN (the admin or member token) and a non-empty
 /// X-Tallyfy-Client header (APIClient as documented; any other name too, such as
-/// TallyfySDK or n8n); without them the answer is 401. Answers have the shapes of
-/// Tallyfy's documented examples: integer user IDs, null for unset archived_at,
-/// completed_at and parent_id, and Tallyfy's error bodies (RESOURCE_NOT_FOUND,
-/// ENDPOINT_NOT_FOUND, {"error": true, "errors": {...}} for 422,
-/// RATE_LIMIT_EXCEEDED for 429).
+/// TallyfySDK or n8n); without them the answer is 401. The member token is refused (403)
+/// on permanent deletes. Answers have the shapes of Tallyfy's documented examples:
+/// integer user IDs, null for unset fields where the examples show null, and Tallyfy's
+/// error bodies (RESOURCE_NOT_FOUND, ENDPOINT_NOT_FOUND, {"error": true, "errors":
+/// {...}} for 422, RATE_LIMIT_EXCEEDED for 429).
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
     /// Where to listen.
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// How many processes to create (10 to 100,000).
+    /// How many processes to create (10 to 100,000); the ten templates come whatever
+    /// the number.
     #[arg(long, default_value_t = 100)]
     processes: usize,
     /// The fixtures' seed.

@@ -12,19 +12,31 @@ use axum::extract::{MatchedPath, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Extension, Json, Router};
 use serde_json::Value;
 
 use crate::faults::{Fault, Injector};
 use crate::fixtures::now;
-use crate::store::{ListQuery, Refusal, Store};
+use crate::store::{ADMIN_USER_ID, Ctx, ListQuery, MEMBER_USER_ID, Refusal, Store};
+use crate::tasks::Scope;
+use crate::validate::object;
 
 /// Who is calling: permanent deletes need an administrator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
     Admin,
     Member,
+}
+
+impl Role {
+    /// The caller's member ID.
+    fn user(self) -> u64 {
+        match self {
+            Role::Admin => ADMIN_USER_ID,
+            Role::Member => MEMBER_USER_ID,
+        }
+    }
 }
 
 /// Everything the handlers share.
@@ -48,10 +60,13 @@ impl Shared {
 /// The API's routes, served at `/` and under `/api` alike.
 pub(crate) fn router(shared: Shared) -> Router {
     let api = Router::new()
-        .route("/organizations/{org_id}/runs", get(list_processes))
+        .route(
+            "/organizations/{org_id}/runs",
+            get(list_processes).post(launch_process),
+        )
         .route(
             "/organizations/{org_id}/runs/{run_id}",
-            get(get_process).delete(archive_process),
+            get(get_process).delete(archive_process).put(update_process),
         )
         .route(
             "/organizations/{org_id}/runs/{run_id}/activate",
@@ -62,8 +77,28 @@ pub(crate) fn router(shared: Shared) -> Router {
             delete(permanently_delete_process),
         )
         .route(
+            "/organizations/{org_id}/runs/{run_id}/tasks",
+            get(list_process_tasks),
+        )
+        .route(
+            "/organizations/{org_id}/runs/{run_id}/tasks/{task_id}",
+            get(get_process_task).put(update_process_task),
+        )
+        .route(
+            "/organizations/{org_id}/runs/{run_id}/completed-tasks",
+            post(complete_process_task),
+        )
+        .route(
+            "/organizations/{org_id}/runs/{run_id}/completed-tasks/{task_id}",
+            delete(reopen_process_task),
+        )
+        .route(
+            "/organizations/{org_id}/tasks",
+            get(list_tasks).post(create_task),
+        )
+        .route(
             "/organizations/{org_id}/tasks/{task_id}",
-            delete(archive_task),
+            delete(archive_task).get(get_task).put(update_task),
         )
         .route(
             "/organizations/{org_id}/tasks/{task_id}/restore",
@@ -73,7 +108,30 @@ pub(crate) fn router(shared: Shared) -> Router {
             "/organizations/{org_id}/tasks/{task_id}/delete",
             delete(permanently_delete_task),
         )
+        .route(
+            "/organizations/{org_id}/completed-tasks",
+            post(complete_task),
+        )
+        .route(
+            "/organizations/{org_id}/completed-tasks/{task_id}",
+            delete(reopen_task),
+        )
         .route("/organizations/{org_id}/tags/{tag_id}", delete(delete_tag))
+        .route("/organizations/{org_id}/activity-feeds", get(list_activity))
+        .route(
+            "/organizations/{org_id}/checklists",
+            get(list_templates).post(create_template),
+        )
+        .route(
+            "/organizations/{org_id}/checklists/{checklist_id}",
+            get(get_template)
+                .put(update_template)
+                .delete(archive_template),
+        )
+        .route(
+            "/organizations/{org_id}/checklists/{checklist_id}/delete",
+            delete(permanently_delete_template),
+        )
         .method_not_allowed_fallback(unknown_endpoint);
     Router::new()
         .merge(api.clone())
@@ -262,16 +320,22 @@ async fn get_process(
 
 async fn archive_process(
     State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
     Path((org_id, run_id)): Path<(String, String)>,
 ) -> Response {
-    answer(member_of(&shared, &org_id).and_then(|()| shared.store().archive(&run_id, &now())))
+    answer(in_org(&shared, &org_id, role, |store, ctx| {
+        store.archive(&run_id, ctx)
+    }))
 }
 
 async fn activate_process(
     State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
     Path((org_id, run_id)): Path<(String, String)>,
 ) -> Response {
-    answer(member_of(&shared, &org_id).and_then(|()| shared.store().activate(&run_id, &now())))
+    answer(in_org(&shared, &org_id, role, |store, ctx| {
+        store.activate(&run_id, ctx)
+    }))
 }
 
 async fn permanently_delete_process(
@@ -281,24 +345,33 @@ async fn permanently_delete_process(
 ) -> Response {
     let result = member_of(&shared, &org_id)
         .and_then(|()| administrator(role))
-        .and_then(|()| shared.store().delete_permanently(&run_id));
+        .and_then(|()| {
+            in_org(&shared, &org_id, role, |store, ctx| {
+                store.delete_permanently(&run_id, ctx)
+            })
+        });
     empty(result, StatusCode::OK)
 }
 
 async fn archive_task(
     State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
     Path((org_id, task_id)): Path<(String, String)>,
 ) -> Response {
-    let result =
-        member_of(&shared, &org_id).and_then(|()| shared.store().archive_task(&task_id, &now()));
+    let result = in_org(&shared, &org_id, role, |store, ctx| {
+        store.archive_task(&task_id, ctx)
+    });
     empty(result, StatusCode::NO_CONTENT)
 }
 
 async fn restore_task(
     State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
     Path((org_id, task_id)): Path<(String, String)>,
 ) -> Response {
-    let result = member_of(&shared, &org_id).and_then(|()| shared.store().restore_task(&task_id));
+    let result = in_org(&shared, &org_id, role, |store, ctx| {
+        store.restore_task(&task_id, ctx)
+    });
     empty(result, StatusCode::OK)
 }
 
@@ -309,16 +382,279 @@ async fn permanently_delete_task(
 ) -> Response {
     let result = member_of(&shared, &org_id)
         .and_then(|()| administrator(role))
-        .and_then(|()| shared.store().delete_task_permanently(&task_id));
+        .and_then(|()| {
+            in_org(&shared, &org_id, role, |store, ctx| {
+                store.delete_task_permanently(&task_id, ctx)
+            })
+        });
     empty(result, StatusCode::NO_CONTENT)
 }
 
 async fn delete_tag(
     State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
     Path((org_id, tag_id)): Path<(String, String)>,
 ) -> Response {
-    let result = member_of(&shared, &org_id).map(|()| shared.store().delete_tag(&tag_id));
+    let result = in_org(&shared, &org_id, role, |store, ctx| {
+        store.delete_tag(&tag_id, ctx);
+        Ok(())
+    });
     empty(result, StatusCode::NO_CONTENT)
+}
+
+/// Runs `change` on the store for a member of organization `org_id`, as `role`, now.
+fn in_org<T>(
+    shared: &Shared,
+    org_id: &str,
+    role: Role,
+    change: impl FnOnce(&mut Store, &Ctx<'_>) -> Result<T, Refusal>,
+) -> Result<T, Refusal> {
+    member_of(shared, org_id)?;
+    let now = now();
+    let ctx = Ctx {
+        now: &now,
+        user: role.user(),
+    };
+    change(&mut shared.store(), &ctx)
+}
+
+/// 201 with `body`, or the refusal.
+fn created(result: Result<Value, Refusal>) -> Response {
+    match result {
+        Ok(body) => (StatusCode::CREATED, Json(body)).into_response(),
+        Err(refusal) => refuse(refusal),
+    }
+}
+
+/// A list operation's URL, for its pagination links.
+fn list_url(shared: &Shared, org_id: &str, rest: &str) -> String {
+    format!("{}/organizations/{org_id}/{rest}", shared.base_url)
+}
+
+type Params = Query<HashMap<String, String>>;
+
+async fn launch_process(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path(org_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    created(in_org(&shared, &org_id, role, |store, ctx| {
+        store.launch(&object(&body)?, ctx)
+    }))
+}
+
+async fn update_process(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, run_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    answer(in_org(&shared, &org_id, role, |store, ctx| {
+        store.update_process(&run_id, &object(&body)?, ctx)
+    }))
+}
+
+async fn list_activity(
+    State(shared): State<Shared>,
+    Path(org_id): Path<String>,
+    Query(params): Params,
+) -> Response {
+    let base = list_url(&shared, &org_id, "activity-feeds");
+    answer(
+        member_of(&shared, &org_id)
+            .and_then(|()| shared.store().list_activity(&params, &org_id, &base)),
+    )
+}
+
+async fn list_tasks(
+    State(shared): State<Shared>,
+    Path(org_id): Path<String>,
+    Query(params): Params,
+) -> Response {
+    let base = list_url(&shared, &org_id, "tasks");
+    answer(
+        member_of(&shared, &org_id)
+            .and_then(|()| shared.store().list_tasks(&params, &base, &now())),
+    )
+}
+
+async fn create_task(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path(org_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    created(in_org(&shared, &org_id, role, |store, ctx| {
+        store.create_task(&object(&body)?, ctx)
+    }))
+}
+
+async fn get_task(
+    State(shared): State<Shared>,
+    Path((org_id, task_id)): Path<(String, String)>,
+    Query(params): Params,
+) -> Response {
+    answer(
+        member_of(&shared, &org_id)
+            .and_then(|()| shared.store().get_task(Scope::Any, &task_id, &params)),
+    )
+}
+
+async fn update_task(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, task_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    answer(in_org(&shared, &org_id, role, |store, ctx| {
+        store.update_task(Scope::OneOff, &task_id, &object(&body)?, ctx)
+    }))
+}
+
+async fn list_process_tasks(
+    State(shared): State<Shared>,
+    Path((org_id, run_id)): Path<(String, String)>,
+    Query(params): Params,
+) -> Response {
+    let base = list_url(&shared, &org_id, &format!("runs/{run_id}/tasks"));
+    answer(member_of(&shared, &org_id).and_then(|()| {
+        shared
+            .store()
+            .list_process_tasks(&run_id, &params, &base, &now())
+    }))
+}
+
+async fn get_process_task(
+    State(shared): State<Shared>,
+    Path((org_id, run_id, task_id)): Path<(String, String, String)>,
+    Query(params): Params,
+) -> Response {
+    answer(member_of(&shared, &org_id).and_then(|()| {
+        shared
+            .store()
+            .get_task(Scope::Process(&run_id), &task_id, &params)
+    }))
+}
+
+async fn update_process_task(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, run_id, task_id)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Response {
+    answer(in_org(&shared, &org_id, role, |store, ctx| {
+        store.update_task(Scope::Process(&run_id), &task_id, &object(&body)?, ctx)
+    }))
+}
+
+async fn complete_process_task(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, run_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    answer(in_org(&shared, &org_id, role, |store, ctx| {
+        store.complete_task(Scope::Process(&run_id), &object(&body)?, ctx)
+    }))
+}
+
+async fn reopen_process_task(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, run_id, task_id)): Path<(String, String, String)>,
+) -> Response {
+    answer(in_org(&shared, &org_id, role, |store, ctx| {
+        store.reopen_task(Scope::Process(&run_id), &task_id, ctx)
+    }))
+}
+
+async fn complete_task(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path(org_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    answer(in_org(&shared, &org_id, role, |store, ctx| {
+        store.complete_task(Scope::OneOff, &object(&body)?, ctx)
+    }))
+}
+
+async fn reopen_task(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, task_id)): Path<(String, String)>,
+) -> Response {
+    answer(in_org(&shared, &org_id, role, |store, ctx| {
+        store.reopen_task(Scope::OneOff, &task_id, ctx)
+    }))
+}
+
+async fn list_templates(
+    State(shared): State<Shared>,
+    Path(org_id): Path<String>,
+    Query(params): Params,
+) -> Response {
+    let base = list_url(&shared, &org_id, "checklists");
+    answer(member_of(&shared, &org_id).and_then(|()| shared.store().list_templates(&params, &base)))
+}
+
+async fn create_template(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path(org_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    created(in_org(&shared, &org_id, role, |store, ctx| {
+        store.create_template(&object(&body)?, ctx)
+    }))
+}
+
+async fn get_template(
+    State(shared): State<Shared>,
+    Path((org_id, checklist_id)): Path<(String, String)>,
+    Query(params): Params,
+) -> Response {
+    answer(
+        member_of(&shared, &org_id)
+            .and_then(|()| shared.store().get_template(&checklist_id, &params)),
+    )
+}
+
+async fn update_template(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, checklist_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    answer(in_org(&shared, &org_id, role, |store, ctx| {
+        store.update_template(&checklist_id, &object(&body)?, ctx)
+    }))
+}
+
+async fn archive_template(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, checklist_id)): Path<(String, String)>,
+) -> Response {
+    answer(in_org(&shared, &org_id, role, |store, ctx| {
+        store.archive_template(&checklist_id, ctx)
+    }))
+}
+
+async fn permanently_delete_template(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, checklist_id)): Path<(String, String)>,
+) -> Response {
+    let result = member_of(&shared, &org_id)
+        .and_then(|()| administrator(role))
+        .and_then(|()| {
+            in_org(&shared, &org_id, role, |store, ctx| {
+                store.delete_template_permanently(&checklist_id, ctx)
+            })
+        });
+    answer(result)
 }
 
 #[cfg(test)]

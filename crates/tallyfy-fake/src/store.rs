@@ -1,10 +1,24 @@
 //! The fake's data and Tallyfy's documented semantics, free of HTTP.
+//!
+//! This module holds the data and the lifecycle of processes and one-off tasks; the
+//! workflow is in `processes.rs` (launching and updating processes, their progress),
+//! `tasks.rs` (tasks of processes and one-off tasks), `templates.rs` and `activity.rs`
+//! (the activity feed), each an `impl Store` of its own.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use tallyfy_api::types::Run;
+
+use crate::activity::{Entity, Event};
+use crate::fixtures::iso;
+
+/// The member ID of the administrator, whose token is the admin token.
+pub const ADMIN_USER_ID: u64 = 1001;
+/// The member ID of the member who is not an administrator.
+pub const MEMBER_USER_ID: u64 = 1002;
 
 /// A one-off task, or a task of a process (`run_id` set).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -17,6 +31,151 @@ pub struct Task {
     pub run_id: Option<String>,
     /// When it was archived; `None` unless archived.
     pub archived_at: Option<String>,
+    /// `not-started`, `active`, `in-progress` (reopened) or `completed`.
+    pub status: &'static str,
+    /// When it was completed; `None` unless it is.
+    pub completed_at: Option<String>,
+    /// The template step it was made from; `None` for a one-off task, or a task added to
+    /// a process by hand.
+    pub step_id: Option<String>,
+    /// Its place among its process's tasks, from 1 (1 for a one-off task).
+    pub position: i64,
+    pub(crate) increment_id: i64,
+    /// `task`, `approval`, `expiring`, `email` or `expiring_email`.
+    pub(crate) task_type: &'static str,
+    pub(crate) owners: Owners,
+    #[serde(serialize_with = "as_iso")]
+    pub(crate) deadline: Timestamp,
+    #[serde(serialize_with = "as_optional_iso")]
+    pub(crate) started_at: Option<Timestamp>,
+    #[serde(serialize_with = "as_iso")]
+    pub(crate) created_at: Timestamp,
+    #[serde(serialize_with = "as_iso")]
+    pub(crate) last_updated: Timestamp,
+    pub(crate) is_approved: Option<bool>,
+    pub(crate) starter_id: u64,
+    pub(crate) completer_id: Option<u64>,
+    pub(crate) everyone_must_complete: bool,
+    pub(crate) can_complete_only_assignees: bool,
+    pub(crate) prevent_guest_comment: bool,
+    pub(crate) top_secret: bool,
+    pub(crate) max_assignable: i64,
+    pub(crate) webhook: Option<String>,
+    pub(crate) summary: Option<String>,
+    pub(crate) taskdata: Map<String, Value>,
+    pub(crate) form_fields: Vec<Value>,
+}
+
+/// A timestamp as the API formats them.
+fn as_iso<S: serde::Serializer>(at: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&iso(*at))
+}
+
+/// An optional timestamp as the API formats them, or `null`.
+fn as_optional_iso<S: serde::Serializer>(
+    at: &Option<Timestamp>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => as_iso(at, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
+impl Task {
+    /// Whether it is completed.
+    pub fn is_completed(&self) -> bool {
+        self.status == "completed"
+    }
+}
+
+/// Who a task is assigned to: member IDs, guests' emails, group IDs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct Owners {
+    pub users: Vec<u64>,
+    pub guests: Vec<String>,
+    pub groups: Vec<String>,
+}
+
+/// A template (checklist): what processes are launched from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Template {
+    /// The template ID, 32 hexadecimal characters.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// When it was archived; `None` unless archived. An archived template is not listed
+    /// (but with `archived=only` or `archived=true`) and cannot be launched.
+    pub archived_at: Option<String>,
+    /// Its steps, in order: a launch makes one task of each.
+    pub steps: Vec<Step>,
+    /// Its kick-off form: a launch keys each value by the field's `id`.
+    pub prerun: Vec<KickoffField>,
+    pub(crate) increment_id: i64,
+    pub(crate) alias: String,
+    pub(crate) summary: String,
+    pub(crate) type_: String,
+    pub(crate) starred: bool,
+    pub(crate) owner_id: u64,
+    pub(crate) created_by: u64,
+    pub(crate) last_updated_by: u64,
+    pub(crate) guidance: Option<String>,
+    pub(crate) icon: Option<String>,
+    pub(crate) webhook: Option<String>,
+    pub(crate) folder_id: Option<String>,
+    pub(crate) explanation_video: Option<String>,
+    pub(crate) default_process_name_format: Option<String>,
+    pub(crate) is_public: bool,
+    pub(crate) is_public_kickoff: bool,
+    pub(crate) created_at: String,
+    pub(crate) last_updated: String,
+}
+
+/// A step of a template.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// The step's ID (its timeline ID), 32 hexadecimal characters: the key of its
+    /// deadline and assignees in a launch's `tasks`.
+    pub id: String,
+    /// Its alias, the title in snake case.
+    pub alias: String,
+    /// Its title, which its tasks take.
+    pub title: String,
+}
+
+/// A field of a template's kick-off form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KickoffField {
+    /// The field's timeline ID, 32 hexadecimal characters: the key of its value in a
+    /// launch's `prerun`.
+    pub id: String,
+    /// Its alias, the label in snake case (not a key of `prerun`).
+    pub alias: String,
+    /// Its label, which a refusal names (`The Customer name field is required.`).
+    pub label: String,
+    /// `text`, `date` or `dropdown` in the seeded templates; any type Tallyfy knows in
+    /// created ones.
+    pub field_type: String,
+    /// Whether a launch must give it a value.
+    pub required: bool,
+    /// A dropdown's choices, in order (their `id` is the position, from 1).
+    pub options: Vec<String>,
+}
+
+/// Who does something, and when: what every change records.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ctx<'a> {
+    /// Now, as the API formats timestamps.
+    pub now: &'a str,
+    /// The member ID of the caller.
+    pub user: u64,
+}
+
+impl Ctx<'_> {
+    /// Now, as a timestamp.
+    pub(crate) fn at(&self) -> Timestamp {
+        self.now.parse().unwrap_or_else(|_| Timestamp::now())
+    }
 }
 
 /// Why a request is refused: its status and error body.
@@ -53,9 +212,14 @@ impl Refusal {
 
     /// 422: `message` about `field`, in Laravel's validation shape.
     pub(crate) fn invalid(field: &str, message: &str) -> Self {
+        Self::invalid_fields(Map::from_iter([(field.to_string(), json!([message]))]))
+    }
+
+    /// 422 naming every field at fault: `errors` maps each to its messages.
+    pub(crate) fn invalid_fields(errors: Map<String, Value>) -> Self {
         Self {
             status: 422,
-            body: json!({"error": true, "errors": {field: [message]}}),
+            body: json!({"error": true, "errors": errors}),
         }
     }
 
@@ -86,7 +250,7 @@ const NULL_WHEN_UNSET: [&str; 3] = ["archived_at", "completed_at", "parent_id"];
 /// A process as the API sends it: the fields it has, and `null` for each field of
 /// [`NULL_WHEN_UNSET`] it does not have. Every answer carrying a process goes through
 /// here.
-fn process_json(run: &Run) -> Result<Value, Refusal> {
+pub(crate) fn process_json(run: &Run) -> Result<Value, Refusal> {
     let Ok(Value::Object(mut fields)) = serde_json::to_value(run) else {
         return Err(Refusal::server_error(500));
     };
@@ -97,7 +261,7 @@ fn process_json(run: &Run) -> Result<Value, Refusal> {
 }
 
 /// `{"data": process}`, the answer about one process.
-fn one_process(run: &Run) -> Result<Value, Refusal> {
+pub(crate) fn one_process(run: &Run) -> Result<Value, Refusal> {
     Ok(json!({"data": process_json(run)?}))
 }
 
@@ -118,28 +282,45 @@ pub struct ListQuery {
     pub archived: Option<String>,
 }
 
-/// The organization's processes, tasks and tags.
+/// The organization's processes, tasks, templates, tags and activity.
 #[derive(Debug, Default)]
 pub struct Store {
     pub(crate) runs: BTreeMap<String, Run>,
     /// The status a process had before it was archived, restored on activation.
     pub(crate) status_before_archive: BTreeMap<String, String>,
     pub(crate) tasks: BTreeMap<String, Task>,
-    /// The IDs of each process's tasks.
+    /// The IDs of each process's tasks, in order.
     pub(crate) run_tasks: BTreeMap<String, Vec<String>>,
     pub(crate) tags: BTreeSet<String>,
+    pub(crate) templates: BTreeMap<String, Template>,
+    /// The activity feed, oldest first.
+    pub(crate) events: Vec<Event>,
+    /// Draws the IDs of what requests create: seeded, so a run of requests is repeatable.
+    pub(crate) rng: fastrand::Rng,
+    /// The last `increment_id` given to a process, a task and a template.
+    pub(crate) last_increment: Increments,
+}
+
+/// The last `increment_id` of each kind of object.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Increments {
+    pub run: i64,
+    pub task: i64,
+    pub template: i64,
 }
 
 /// The largest page the server sends, as Tallyfy caps `per_page`.
 pub const MAX_PER_PAGE: usize = 100;
 
 impl Store {
+    /// A new ID: 32 hexadecimal characters, as Tallyfy's.
+    pub(crate) fn new_id(&mut self) -> String {
+        format!("{:016x}{:016x}", self.rng.u64(..), self.rng.u64(..))
+    }
+
     /// `GET /runs`: filtered, sorted, paginated, with the pagination envelope.
     pub fn list(&self, query: &ListQuery, base: &str) -> Result<Value, Refusal> {
-        let page = positive(query.page.as_deref(), "page")?.unwrap_or(1);
-        let per_page = positive(query.per_page.as_deref(), "per_page")?
-            .unwrap_or(10)
-            .min(MAX_PER_PAGE);
+        let paging = Paging::read(query.page.as_deref(), query.per_page.as_deref(), 10)?;
         let archived_wanted = query.status.as_deref() == Some("archived")
             || query.archived.as_deref() == Some("only");
         let both = query.archived.as_deref() == Some("true");
@@ -166,14 +347,169 @@ impl Store {
             })
             .collect();
         sort(&mut runs, query.sort.as_deref().unwrap_or("-created_at"))?;
+        paging.answer(&runs, base, |run| process_json(run))
+    }
 
-        let total = runs.len();
+    /// `GET /runs/{id}`.
+    pub fn get(&self, run_id: &str) -> Result<Value, Refusal> {
+        self.runs
+            .get(run_id)
+            .ok_or_else(Refusal::not_found)
+            .and_then(one_process)
+    }
+
+    /// `DELETE /runs/{id}`: archive (repeatable).
+    pub(crate) fn archive(&mut self, run_id: &str, ctx: &Ctx<'_>) -> Result<Value, Refusal> {
+        let run = self.runs.get_mut(run_id).ok_or_else(Refusal::not_found)?;
+        if run.archived_at.is_none() {
+            let status = run
+                .status
+                .replace("archived".into())
+                .unwrap_or_else(|| "active".into());
+            self.status_before_archive
+                .insert(run_id.to_string(), status);
+            run.archived_at = Some(ctx.now.to_string());
+        }
+        run.last_updated = Some(ctx.now.to_string());
+        let answer = one_process(run)?;
+        let event = Event::about_run(run, "archived", "Archived process");
+        self.record(event, ctx);
+        Ok(answer)
+    }
+
+    /// `PUT /runs/{id}/activate`: restore.
+    pub(crate) fn activate(&mut self, run_id: &str, ctx: &Ctx<'_>) -> Result<Value, Refusal> {
+        let run = self.runs.get_mut(run_id).ok_or_else(Refusal::not_found)?;
+        if run.archived_at.take().is_some() {
+            run.status = Some(
+                self.status_before_archive
+                    .remove(run_id)
+                    .unwrap_or_else(|| "active".into()),
+            );
+        }
+        run.last_updated = Some(ctx.now.to_string());
+        let answer = one_process(run)?;
+        let event = Event::about_run(run, "unarchived", "Restored process");
+        self.record(event, ctx);
+        Ok(answer)
+    }
+
+    /// `DELETE /runs/{id}/delete`: archived processes only; takes their tasks along.
+    pub(crate) fn delete_permanently(
+        &mut self,
+        run_id: &str,
+        ctx: &Ctx<'_>,
+    ) -> Result<(), Refusal> {
+        let run = self.runs.get(run_id).ok_or_else(Refusal::not_found)?;
+        if run.archived_at.is_none() {
+            return Err(Refusal::invalid(
+                "run_id",
+                "The process must be archived before it can be deleted permanently.",
+            ));
+        }
+        let event = Event::about_run(run, "deleted", "Deleted process");
+        self.runs.remove(run_id);
+        self.status_before_archive.remove(run_id);
+        for task_id in self.run_tasks.remove(run_id).unwrap_or_default() {
+            self.tasks.remove(&task_id);
+        }
+        self.record(event, ctx);
+        Ok(())
+    }
+
+    /// A one-off task (one of no process), or 404.
+    pub(crate) fn one_off_task(&mut self, task_id: &str) -> Result<&mut Task, Refusal> {
+        self.tasks
+            .get_mut(task_id)
+            .filter(|t| t.run_id.is_none())
+            .ok_or_else(Refusal::not_found)
+    }
+
+    /// `DELETE /tasks/{id}`: archive a one-off task.
+    pub(crate) fn archive_task(&mut self, task_id: &str, ctx: &Ctx<'_>) -> Result<(), Refusal> {
+        let task = self.one_off_task(task_id)?;
+        task.archived_at.get_or_insert_with(|| ctx.now.to_string());
+        let event = Event::about_task(task, "archived", "Archived task");
+        self.record(event, ctx);
+        Ok(())
+    }
+
+    /// `PUT /tasks/{id}/restore` (its answer's body is not documented: none is sent).
+    pub(crate) fn restore_task(&mut self, task_id: &str, ctx: &Ctx<'_>) -> Result<(), Refusal> {
+        let task = self.one_off_task(task_id)?;
+        task.archived_at = None;
+        let event = Event::about_task(task, "unarchived", "Restored task");
+        self.record(event, ctx);
+        Ok(())
+    }
+
+    /// `DELETE /tasks/{id}/delete`: a one-off task, for good.
+    pub(crate) fn delete_task_permanently(
+        &mut self,
+        task_id: &str,
+        ctx: &Ctx<'_>,
+    ) -> Result<(), Refusal> {
+        let task = self.one_off_task(task_id)?;
+        let event = Event::about_task(task, "deleted", "Deleted task");
+        self.tasks.remove(task_id);
+        self.record(event, ctx);
+        Ok(())
+    }
+
+    /// `DELETE /tags/{id}`: succeeds whether or not the tag exists.
+    pub(crate) fn delete_tag(&mut self, tag_id: &str, ctx: &Ctx<'_>) {
+        if self.tags.remove(tag_id) {
+            let event = Event::new(
+                Entity::Tag(tag_id.into()),
+                None,
+                "deleted",
+                "Deleted tag",
+                tag_id,
+            );
+            self.record(event, ctx);
+        }
+    }
+}
+
+/// Which page of a list to send, read from `page` and `per_page`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Paging {
+    page: usize,
+    per_page: usize,
+}
+
+impl Paging {
+    /// Reads `page` (default 1) and `per_page` (default `default`, capped at
+    /// [`MAX_PER_PAGE`]): 422 unless each is a positive integer.
+    pub(crate) fn read(
+        page: Option<&str>,
+        per_page: Option<&str>,
+        default: usize,
+    ) -> Result<Self, Refusal> {
+        Ok(Self {
+            page: positive(page, "page")?.unwrap_or(1),
+            per_page: positive(per_page, "per_page")?
+                .unwrap_or(default)
+                .min(MAX_PER_PAGE),
+        })
+    }
+
+    /// `{"data": [this page of items, rendered], "meta": {"pagination": ...}}`, with
+    /// links to the neighbouring pages under `base`.
+    pub(crate) fn answer<T>(
+        self,
+        items: &[T],
+        base: &str,
+        render: impl Fn(&T) -> Result<Value, Refusal>,
+    ) -> Result<Value, Refusal> {
+        let Self { page, per_page } = self;
+        let total = items.len();
         let total_pages = total.div_ceil(per_page).max(1);
-        let data = runs
-            .into_iter()
+        let data = items
+            .iter()
             .skip((page - 1).saturating_mul(per_page))
             .take(per_page)
-            .map(process_json)
+            .map(render)
             .collect::<Result<Vec<Value>, Refusal>>()?;
         let link = |p: usize| format!("{base}?page={p}&per_page={per_page}");
         let links = match (page > 1, page < total_pages) {
@@ -195,93 +531,6 @@ impl Store {
             }}
         }))
     }
-
-    /// `GET /runs/{id}`.
-    pub fn get(&self, run_id: &str) -> Result<Value, Refusal> {
-        self.runs
-            .get(run_id)
-            .ok_or_else(Refusal::not_found)
-            .and_then(one_process)
-    }
-
-    /// `DELETE /runs/{id}`: archive (repeatable).
-    pub fn archive(&mut self, run_id: &str, now: &str) -> Result<Value, Refusal> {
-        let run = self.runs.get_mut(run_id).ok_or_else(Refusal::not_found)?;
-        if run.archived_at.is_none() {
-            let status = run
-                .status
-                .replace("archived".into())
-                .unwrap_or_else(|| "active".into());
-            self.status_before_archive
-                .insert(run_id.to_string(), status);
-            run.archived_at = Some(now.to_string());
-        }
-        run.last_updated = Some(now.to_string());
-        one_process(run)
-    }
-
-    /// `PUT /runs/{id}/activate`: restore.
-    pub fn activate(&mut self, run_id: &str, now: &str) -> Result<Value, Refusal> {
-        let run = self.runs.get_mut(run_id).ok_or_else(Refusal::not_found)?;
-        if run.archived_at.take().is_some() {
-            run.status = Some(
-                self.status_before_archive
-                    .remove(run_id)
-                    .unwrap_or_else(|| "active".into()),
-            );
-        }
-        run.last_updated = Some(now.to_string());
-        one_process(run)
-    }
-
-    /// `DELETE /runs/{id}/delete`: archived processes only; takes their tasks along.
-    pub fn delete_permanently(&mut self, run_id: &str) -> Result<(), Refusal> {
-        let run = self.runs.get(run_id).ok_or_else(Refusal::not_found)?;
-        if run.archived_at.is_none() {
-            return Err(Refusal::invalid(
-                "run_id",
-                "The process must be archived before it can be deleted permanently.",
-            ));
-        }
-        self.runs.remove(run_id);
-        self.status_before_archive.remove(run_id);
-        for task_id in self.run_tasks.remove(run_id).unwrap_or_default() {
-            self.tasks.remove(&task_id);
-        }
-        Ok(())
-    }
-
-    fn one_off_task(&mut self, task_id: &str) -> Result<&mut Task, Refusal> {
-        self.tasks
-            .get_mut(task_id)
-            .filter(|t| t.run_id.is_none())
-            .ok_or_else(Refusal::not_found)
-    }
-
-    /// `DELETE /tasks/{id}`: archive a one-off task.
-    pub fn archive_task(&mut self, task_id: &str, now: &str) -> Result<(), Refusal> {
-        let task = self.one_off_task(task_id)?;
-        task.archived_at.get_or_insert_with(|| now.to_string());
-        Ok(())
-    }
-
-    /// `PUT /tasks/{id}/restore` (its answer's body is not documented: none is sent).
-    pub fn restore_task(&mut self, task_id: &str) -> Result<(), Refusal> {
-        self.one_off_task(task_id)?.archived_at = None;
-        Ok(())
-    }
-
-    /// `DELETE /tasks/{id}/delete`: a one-off task, for good.
-    pub fn delete_task_permanently(&mut self, task_id: &str) -> Result<(), Refusal> {
-        self.one_off_task(task_id)?;
-        self.tasks.remove(task_id);
-        Ok(())
-    }
-
-    /// `DELETE /tags/{id}`: succeeds whether or not the tag exists.
-    pub fn delete_tag(&mut self, tag_id: &str) {
-        self.tags.remove(tag_id);
-    }
 }
 
 fn positive(value: Option<&str>, field: &str) -> Result<Option<usize>, Refusal> {
@@ -296,27 +545,38 @@ fn positive(value: Option<&str>, field: &str) -> Result<Option<usize>, Refusal> 
         .transpose()
 }
 
-fn sort(runs: &mut [&Run], spec: &str) -> Result<(), Refusal> {
+/// `spec` read as a sort: `(descending, field)`, the field one of `fields`; 422 otherwise.
+pub(crate) fn sort_spec<'a>(
+    spec: &'a str,
+    fields: &[&str],
+    param: &str,
+) -> Result<(bool, &'a str), Refusal> {
     let (descending, field) = match spec.strip_prefix('-') {
         Some(field) => (true, field),
         None => (false, spec),
     };
+    if fields.contains(&field) {
+        Ok((descending, field))
+    } else {
+        Err(Refusal::invalid(
+            param,
+            &format!("Sorting by {field} is not supported."),
+        ))
+    }
+}
+
+fn sort(runs: &mut [&Run], spec: &str) -> Result<(), Refusal> {
+    let fields = ["created_at", "last_updated", "archived_at", "name", "id"];
+    let (descending, field) = sort_spec(spec, &fields, "sort")?;
     let key = |run: &Run| -> Option<String> {
         match field {
             "created_at" => run.created_at.clone(),
             "last_updated" => run.last_updated.clone(),
             "archived_at" => run.archived_at.clone(),
             "name" => run.name.clone(),
-            "id" => Some(run.id.clone()),
-            _ => None,
+            _ => Some(run.id.clone()),
         }
     };
-    if !["created_at", "last_updated", "archived_at", "name", "id"].contains(&field) {
-        return Err(Refusal::invalid(
-            "sort",
-            &format!("Sorting by {field} is not supported."),
-        ));
-    }
     runs.sort_by(|a, b| {
         let order = key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id));
         if descending { order.reverse() } else { order }
@@ -328,6 +588,16 @@ fn sort(runs: &mut [&Run], spec: &str) -> Result<(), Refusal> {
 mod tests {
     use super::*;
     use crate::fixtures::Fixtures;
+
+    const NOW: &str = "2026-01-01T00:00:00.000Z";
+
+    /// The administrator, at `now`.
+    fn at(now: &str) -> Ctx<'_> {
+        Ctx {
+            now,
+            user: ADMIN_USER_ID,
+        }
+    }
 
     fn store() -> Store {
         Fixtures {
@@ -351,10 +621,10 @@ mod tests {
         let mut store = store();
         let id = first(&store, false);
         let before = store.runs[&id].status.clone();
-        let archived = store.archive(&id, "2026-01-01T00:00:00Z").unwrap();
+        let archived = store.archive(&id, &at("2026-01-01T00:00:00Z")).unwrap();
         assert_eq!(archived["data"]["archived_at"], "2026-01-01T00:00:00Z");
         assert_eq!(archived["data"]["status"], "archived");
-        let restored = store.activate(&id, "2026-01-02T00:00:00Z").unwrap();
+        let restored = store.activate(&id, &at("2026-01-02T00:00:00Z")).unwrap();
         assert_eq!(restored["data"]["archived_at"], Value::Null);
         assert_eq!(store.runs[&id].status, before);
     }
@@ -381,8 +651,8 @@ mod tests {
             .find(|r| r["id"] == *id)
             .cloned()
             .unwrap();
-        let archived = store.archive(&id, "2026-01-01T00:00:00Z").unwrap();
-        let activated = store.activate(&id, "2026-01-02T00:00:00Z").unwrap();
+        let archived = store.archive(&id, &at("2026-01-01T00:00:00Z")).unwrap();
+        let activated = store.activate(&id, &at("2026-01-02T00:00:00Z")).unwrap();
         for key in NULL_WHEN_UNSET {
             assert_eq!(got["data"].get(key), Some(&Value::Null), "{key}");
             assert_eq!(activated["data"].get(key), Some(&Value::Null), "{key}");
@@ -398,7 +668,7 @@ mod tests {
         let mut store = store();
         let active = first(&store, false);
         assert_eq!(
-            store.delete_permanently(&active).unwrap_err(),
+            store.delete_permanently(&active, &at(NOW)).unwrap_err(),
             Refusal {
                 status: 422,
                 body: json!({"error": true, "errors": {"run_id": [
@@ -407,7 +677,7 @@ mod tests {
             }
         );
         assert_eq!(
-            store.delete_permanently("nope").unwrap_err(),
+            store.delete_permanently("nope", &at(NOW)).unwrap_err(),
             Refusal::not_found()
         );
         assert_eq!(
@@ -421,7 +691,7 @@ mod tests {
             .filter(|t| t.run_id.as_deref() == Some(&archived))
             .count();
         assert!(tasks_before > 0, "fixtures give processes tasks");
-        store.delete_permanently(&archived).unwrap();
+        store.delete_permanently(&archived, &at(NOW)).unwrap();
         assert!(!store.runs.contains_key(&archived));
         assert!(
             store
@@ -429,7 +699,13 @@ mod tests {
                 .values()
                 .all(|t| t.run_id.as_deref() != Some(&archived))
         );
-        assert_eq!(store.delete_permanently(&archived).unwrap_err().status, 404);
+        assert_eq!(
+            store
+                .delete_permanently(&archived, &at(NOW))
+                .unwrap_err()
+                .status,
+            404
+        );
     }
 
     #[test]
@@ -493,8 +769,8 @@ mod tests {
     fn tag_delete_succeeds_even_when_absent_and_tasks_follow_their_rules() {
         let mut store = store();
         let tag = store.tags.iter().next().cloned().unwrap();
-        store.delete_tag(&tag);
-        store.delete_tag(&tag);
+        store.delete_tag(&tag, &at(NOW));
+        store.delete_tag(&tag, &at(NOW));
         assert!(!store.tags.contains(&tag));
         let one_off = store
             .tasks
@@ -503,13 +779,16 @@ mod tests {
             .map(|t| t.id.clone())
             .unwrap();
         store
-            .archive_task(&one_off, "2026-01-01T00:00:00Z")
+            .archive_task(&one_off, &at("2026-01-01T00:00:00Z"))
             .unwrap();
         assert!(store.tasks[&one_off].archived_at.is_some());
-        store.restore_task(&one_off).unwrap();
+        store.restore_task(&one_off, &at(NOW)).unwrap();
         assert!(store.tasks[&one_off].archived_at.is_none());
-        store.delete_task_permanently(&one_off).unwrap();
-        assert_eq!(store.archive_task(&one_off, "x").unwrap_err().status, 404);
+        store.delete_task_permanently(&one_off, &at(NOW)).unwrap();
+        assert_eq!(
+            store.archive_task(&one_off, &at("x")).unwrap_err().status,
+            404
+        );
         let process_task = store
             .tasks
             .values()
@@ -518,7 +797,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             store
-                .delete_task_permanently(&process_task)
+                .delete_task_permanently(&process_task, &at(NOW))
                 .unwrap_err()
                 .status,
             404

@@ -544,7 +544,7 @@ Arguments:
 - `entity_id`: The entity's ID.
 - `entity_type`: `checklist`, `run`, `step`, `task` or `thread`.
 - `page`: The page to return, starting at 1.
-- `per_page`: Items per page (default 10).
+- `per_page`: Items per page (default 20).
 - `search`: Text in the descriptions.
 - `sort`: For example `-created_at`.
 - `type_`: `Comment`, `Task`, `Step`, `Process`, `Blueprint`, ...
