@@ -94,6 +94,15 @@ fn path_params(op: &'static Operation) -> impl Iterator<Item = &'static Param> {
         .filter(|p| p.location == "path" && p.name != "org_id")
 }
 
+/// Whether the path parameter `name` of `op` is a flag of its command (it picks a
+/// variant) rather than a positional argument.
+pub fn is_flag(op: &'static Operation, name: &str) -> bool {
+    commands(op.group)
+        .into_iter()
+        .find(|(command, _)| *command == op.command)
+        .is_some_and(|(_, variants)| !common(&variants, name))
+}
+
 /// Whether every variant has the path parameter `name`.
 fn common(variants: &[&'static Operation], name: &str) -> bool {
     variants

@@ -1,9 +1,11 @@
-//! `tallyfy demo`: the lifecycle of a process against the embedded fake, step by step.
+//! `tallyfy demo`: the whole life of a process against the embedded fake, step by step:
+//! launch it from a template, complete its tasks, archive it, delete it for good.
 
 use tallyfy::{Args, Execute, Operation};
 
 use crate::cli::{Global, Output};
-use crate::report::{Failure, describe, exit_code, out, print_failure};
+use crate::friendly::Launch;
+use crate::report::{Failure, Json, Report, describe, exit_code, out, print_failure};
 use crate::session::Session;
 
 /// Runs the walk-through; returns the exit code.
@@ -17,31 +19,89 @@ pub async fn run(global: &Global) -> u8 {
         Ok(session) => session,
         Err(failure) => return print_failure(Output::Human, &failure),
     };
-    out("The lifecycle of a process, against an embedded fake Tallyfy (no account, no network).");
+    out("The life of a process, against an embedded fake Tallyfy (no account, no network).");
     out("Each step shows the command that does it and what it prints.\n");
 
-    step(&session, "list_processes", &[], &[("per_page", "3")], "").await;
-    let Some(id) = first_active(&session).await else {
-        eprintln!("error: the fake has no active process");
+    let Some((template, kickoff)) = a_template(&session).await else {
+        eprintln!("error: the fake has no template to launch");
         return 1;
     };
-    let run = [("run_id", id.as_str())];
-    let steps = [
-        (
-            "permanently_delete_process",
-            "A process must be archived before it can be deleted for good:",
-        ),
-        ("archive_process", ""),
-        ("permanently_delete_process", "Archived, it can be deleted:"),
-        (
-            "permanently_delete_process",
-            "Deleting again finds nothing:",
-        ),
-        ("get_process", ""),
-    ];
-    for (op, note) in steps {
-        step(&session, op, &run, &[], note).await;
+    let mut command = format!("processes launch --template {template} --name \"Demo: Acme Corp\"");
+    for pair in &kickoff {
+        command.push_str(&format!(" --kickoff \"{pair}\""));
     }
+    let launch = Launch {
+        template,
+        name: Some("Demo: Acme Corp".into()),
+        kickoff,
+        body: None,
+    };
+    let launched = crate::friendly::launch(&session, launch).await;
+    let run = launched.as_ref().ok().and_then(launched_id);
+    show(
+        "Launch a process from a template, its kick-off form filled in by label:",
+        &command,
+        launched,
+    );
+    let Some(run) = run else {
+        eprintln!("error: the launch did not answer with a process");
+        return 1;
+    };
+    let on_run = [("run_id", run.as_str())];
+    step(
+        &session,
+        "list_process_tasks",
+        &on_run,
+        &[],
+        "Its tasks, one per step:",
+    )
+    .await;
+    for task in tasks_of(&session, &run).await {
+        let complete = Args::new()
+            .with("run_id", run.as_str())
+            .with("body", serde_json::json!({"task_id": task}));
+        let op = Operation::find("complete_process_task");
+        if let Some(op) = op {
+            show(
+                "",
+                &format!("tasks complete {task} --process {run}"),
+                crate::run::execute(&session, op, complete, &task).await,
+            );
+        }
+    }
+    step(
+        &session,
+        "get_process",
+        &on_run,
+        &[],
+        "With its last task done, the process is complete:",
+    )
+    .await;
+    step(
+        &session,
+        "permanently_delete_process",
+        &on_run,
+        &[],
+        "A process must be archived before it can be deleted for good:",
+    )
+    .await;
+    step(&session, "archive_process", &on_run, &[], "").await;
+    step(
+        &session,
+        "permanently_delete_process",
+        &on_run,
+        &[],
+        "Archived, it can be deleted:",
+    )
+    .await;
+    step(
+        &session,
+        "permanently_delete_process",
+        &on_run,
+        &[],
+        "Deleting again finds nothing:",
+    )
+    .await;
     out(
         "Any command runs against the fake with --fake, for example `tallyfy --fake processes list`.",
     );
@@ -60,11 +120,15 @@ async fn step(
     let Some(op) = Operation::find(id) else {
         return;
     };
-    if !note.is_empty() {
-        out(note);
-    }
     let mut words = vec![op.group.to_string(), op.command.to_string()];
-    words.extend(path.iter().map(|(_, value)| value.to_string()));
+    for (name, value) in path {
+        match op.params.iter().find(|p| p.name == *name) {
+            Some(param) if crate::cli::is_flag(op, name) => {
+                words.push(format!("--{} {value}", param.flag))
+            }
+            _ => words.push(value.to_string()),
+        }
+    }
     words.extend(
         flags
             .iter()
@@ -73,13 +137,22 @@ async fn step(
     if op.irreversible {
         words.push("--yes".into());
     }
-    out(format!("$ tallyfy {}", words.join(" ")));
     let args = path
         .iter()
         .chain(flags)
         .fold(Args::new(), |args, (name, value)| args.with(*name, *value));
     let subject: Vec<&str> = path.iter().map(|(_, value)| *value).collect();
-    match crate::run::execute(session, op, args, &subject.join(" ")).await {
+    let result = crate::run::execute(session, op, args, &subject.join(" ")).await;
+    show(note, &words.join(" "), result);
+}
+
+/// Prints a step: its note, the command, and what the command prints.
+fn show(note: &str, command: &str, result: Result<Report, Failure>) {
+    if !note.is_empty() {
+        out(note);
+    }
+    out(format!("$ tallyfy {command}"));
+    match result {
         Ok(report) => out(&report.human),
         Err(Failure::Api(error)) => {
             out(format!("error: {}", describe(&error)));
@@ -96,16 +169,59 @@ async fn step(
     out("");
 }
 
-async fn first_active(session: &Session) -> Option<String> {
+/// The first template that can be launched, with a value for each kick-off field.
+async fn a_template(session: &Session) -> Option<(String, Vec<String>)> {
+    let org = session.org.as_str();
     let page = session
         .client
-        .list_processes()
-        .org_id(session.org.as_str())
+        .list_templates()
+        .org_id(org)
         .execute()
         .await
         .ok()?;
-    page.data
+    let id = page.data.into_iter().next()?.id;
+    let template = session
+        .client
+        .get_template()
+        .org_id(org)
+        .checklist_id(&id)
+        .execute()
+        .await
+        .ok()?
+        .data;
+    let kickoff = template
+        .prerun
+        .unwrap_or_default()
         .into_iter()
-        .find(|run| run.archived_at.is_none())
-        .map(|run| run.id)
+        .filter_map(|field| {
+            let value = match field.field_type.as_deref() {
+                Some("date") => "2026-01-15T09:00:00.000Z",
+                _ => "Acme Corp",
+            };
+            Some(format!("{}={value}", field.label?))
+        })
+        .collect();
+    Some((id, kickoff))
+}
+
+/// The ID of the process a launch answered with.
+fn launched_id(report: &Report) -> Option<String> {
+    let Json::Payload(body) = &report.json else {
+        return None;
+    };
+    let answer: serde_json::Value = serde_json::from_slice(body).ok()?;
+    answer["data"]["id"].as_str().map(str::to_owned)
+}
+
+/// The IDs of a process's tasks, in step order.
+async fn tasks_of(session: &Session, run: &str) -> Vec<String> {
+    session
+        .client
+        .list_process_tasks()
+        .org_id(session.org.as_str())
+        .run_id(run)
+        .execute()
+        .await
+        .map(|page| page.data.into_iter().map(|task| task.id).collect())
+        .unwrap_or_default()
 }

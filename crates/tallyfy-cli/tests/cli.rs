@@ -275,6 +275,9 @@ fn the_demo_walks_the_lifecycle() {
     assert_eq!(code, 0);
     for needle in [
         "unprocessable",
+        "processes launch --template",
+        "tasks complete",
+        "status        complete",
         "Permanently delete an archived process: done",
         "not_found",
         "exit code 7",
@@ -562,4 +565,71 @@ async fn a_journal_that_cannot_be_written_exits_1_naming_the_file() {
         !fake.archived_process_ids().is_empty(),
         "nothing was deleted"
     );
+}
+
+/// The common path by hand: launch from a template with kick-off values by label, list
+/// the process's tasks, complete one.
+#[tokio::test(flavor = "multi_thread")]
+async fn launch_by_label_list_the_tasks_and_complete_one() {
+    let fake = FakeServer::builder().processes(10).start().await.unwrap();
+    let template = fake
+        .active_template_ids()
+        .iter()
+        .filter_map(|id| fake.template(id))
+        .find(|t| !t.prerun.is_empty())
+        .expect("a template with a kick-off form");
+    let id = template.id.clone();
+    let mut args = vec![
+        "processes".to_string(),
+        "launch".into(),
+        "--template".into(),
+        id.clone(),
+    ];
+    for field in &template.prerun {
+        args.extend(["--kickoff".into(), format!("{}=Acme", field.label)]);
+    }
+    args.extend(["--output".into(), "json".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, stdout, stderr) = tallyfy(&fake, fake.admin_token(), &args);
+    assert_eq!(code, 0, "{stderr}");
+    let launched: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let run = launched["data"]["id"].as_str().unwrap().to_owned();
+    for field in &template.prerun {
+        assert_eq!(
+            launched["data"]["prerun"][&field.id], "Acme",
+            "keyed by timeline ID"
+        );
+    }
+
+    let (code, stdout, stderr) = tallyfy(
+        &fake,
+        fake.admin_token(),
+        &["tasks", "list", "--process", &run],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let tasks = fake.process_tasks(&run);
+    assert_eq!(stdout.lines().count(), tasks.len() + 1, "{stdout}");
+    let first = tasks[0].id.clone();
+    let (code, stdout, stderr) = tallyfy(
+        &fake,
+        fake.admin_token(),
+        &["tasks", "complete", &first, "--process", &run],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("completed"), "{stdout}");
+
+    let (code, _, stderr) = tallyfy(
+        &fake,
+        fake.admin_token(),
+        &[
+            "processes",
+            "launch",
+            "--template",
+            &id,
+            "--kickoff",
+            "No such field=1",
+        ],
+    );
+    assert_eq!(code, 2, "an unknown label is refused before sending");
+    assert!(stderr.contains("no such kick-off field"), "{stderr}");
 }
