@@ -15,7 +15,7 @@ use tallyfy_api::{Call, Operation};
 use crate::body;
 use crate::error::{Error, ErrorKind};
 use crate::retry::{Failure, RetryPolicy};
-use crate::transport::{Answer, MAX_SUCCESS_BODY, Sent, Transport};
+use crate::transport::{Answer, Attempts, MAX_SUCCESS_BODY, Sent, Transport};
 
 /// Sends an operation and returns its decoded body or an [`Error`].
 ///
@@ -140,18 +140,10 @@ impl<C: Call + Send> Customized<C> {
 
 /// The output of a call, or the error its last answer or failure makes.
 fn decode<C: Call>(op: &'static Operation, sent: Sent) -> Result<Answered<C::Output>, Error> {
-    let Sent {
-        result,
-        attempts,
-        earlier_may_have_applied,
-    } = sent;
+    let Sent { result, attempts } = sent;
     let answer = match result {
         Ok(answer) => answer,
-        Err(failure) => return Err(transport_error(op, failure, attempts)),
-    };
-    let attempts = Attempts {
-        count: attempts,
-        earlier_may_have_applied,
+        Err(failure) => return Err(transport_error(op, failure, attempts.count)),
     };
     let status = answer.status;
     if !op.is_success(status.as_u16()) || (answer.truncated && op.returns_body) {
@@ -194,13 +186,6 @@ fn transport_error(op: &'static Operation, error: reqwest::Error, attempts: u32)
     let mut error = Error::new(kind, Some(op), explanation).with_source(error);
     error.inner_mut().attempts = attempts;
     error
-}
-
-/// How many requests a call sent, and whether one before the last may have landed.
-#[derive(Clone, Copy)]
-struct Attempts {
-    count: u32,
-    earlier_may_have_applied: bool,
 }
 
 /// The error an answer makes: the status decides the kind, whatever the body.

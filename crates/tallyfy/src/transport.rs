@@ -51,9 +51,13 @@ pub(crate) struct Transport {
 /// What a call's attempts came to: the last answer or failure, and the attempts.
 pub(crate) struct Sent {
     pub result: reqwest::Result<Answer>,
-    /// Requests sent.
-    pub attempts: u32,
-    /// Whether an attempt before the last may have been applied.
+    pub attempts: Attempts,
+}
+
+/// How many requests a call sent, and whether one before the last may have landed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Attempts {
+    pub count: u32,
     pub earlier_may_have_applied: bool,
 }
 
@@ -230,8 +234,10 @@ impl Transport {
                 _ => {
                     return Sent {
                         result,
-                        attempts: attempt,
-                        earlier_may_have_applied,
+                        attempts: Attempts {
+                            count: attempt,
+                            earlier_may_have_applied,
+                        },
                     };
                 }
             }
