@@ -738,7 +738,214 @@ async fn exercise_every_operation<'a>(
         404,
     )
     .await;
+    exercise_people(&mut x, fake, &member).await;
     x
+}
+
+/// Members, guests, groups and tags: each operation's success and refusals.
+async fn exercise_people(x: &mut Exercise<'_>, fake: &FakeServer, member: &str) {
+    // Members: anyone lists; only administrators read or change one (403).
+    x.admin(
+        "list_members",
+        &[],
+        "?with=groups&per_page=50&page=1",
+        None,
+        200,
+    )
+    .await;
+    x.admin("list_members", &[], "?page=0", None, 422).await;
+    x.admin("get_member", &["1003"], "?with=stats,groups", None, 200)
+        .await;
+    x.admin("get_member", &["999999"], "", None, 404).await;
+    x.expect("get_member", &["1003"], "", member, None, 403)
+        .await;
+    let invite = json!({"email": "charlie.brown@example.com", "first_name": "Charlie",
+        "last_name": "Brown", "role": "standard", "message": "Welcome"});
+    let invited = x
+        .admin("invite_member", &[], "", Some(invite.clone()), 200)
+        .await;
+    x.admin("invite_member", &[], "", Some(invite), 422).await;
+    let new_id = invited["data"]["id"].to_string();
+    let profile = json!({"first_name": "Charles", "last_name": "Brown", "timezone": "Europe/London",
+        "phone": "+1-555-123-4567", "team": "Operations"});
+    x.admin("update_member", &[&new_id], "", Some(profile.clone()), 200)
+        .await;
+    x.admin(
+        "update_member",
+        &[&new_id],
+        "",
+        Some(json!({"first_name": "C"})),
+        422,
+    )
+    .await;
+    x.expect("update_member", &[&new_id], "", member, Some(profile), 403)
+        .await;
+    x.admin(
+        "update_member_role",
+        &[&new_id],
+        "",
+        Some(json!({"role": "light"})),
+        200,
+    )
+    .await;
+    x.admin(
+        "update_member_role",
+        &[&new_id],
+        "",
+        Some(json!({"role": "owner"})),
+        422,
+    )
+    .await;
+    x.expect(
+        "update_member_role",
+        &[&new_id],
+        "",
+        member,
+        Some(json!({"role": "admin"})),
+        403,
+    )
+    .await;
+    x.expect("remove_member", &[&new_id], "", member, None, 403)
+        .await;
+    x.admin("remove_member", &["1001"], "", None, 400).await;
+    x.admin(
+        "remove_member",
+        &["1004"],
+        "?with_reassignment=true",
+        None,
+        422,
+    )
+    .await;
+    x.admin(
+        "remove_member",
+        &["1004"],
+        "?with_reassignment=true&to=1002",
+        None,
+        200,
+    )
+    .await;
+    x.admin("remove_member", &[&new_id], "", None, 200).await;
+    x.admin("remove_member", &[&new_id], "", None, 404).await;
+
+    // Guests, by email (`+` and `%40` reach the fake as sent).
+    x.admin(
+        "list_guests",
+        &[],
+        "?with=stats&per_page=50&page=1",
+        None,
+        200,
+    )
+    .await;
+    x.admin("list_guests", &[], "?per_page=x", None, 422).await;
+    let guest = json!({"email": "a+b%40@example.com", "first_name": "External",
+        "last_name": "Partner", "company_name": "Partner Co", "phone_1": "+15551234567"});
+    x.admin("create_guest", &[], "", Some(guest), 201).await;
+    x.admin(
+        "create_guest",
+        &[],
+        "",
+        Some(json!({"email": "alice.smith@example.com"})),
+        422,
+    )
+    .await;
+    let encoded = "a%2Bb%2540%40example.com";
+    x.admin("get_guest", &[encoded], "?with=stats", None, 201)
+        .await;
+    x.admin("get_guest", &["client+ops@example.com"], "", None, 201)
+        .await;
+    x.admin("get_guest", &["nobody@example.com"], "", None, 404)
+        .await;
+    let members = json!({"associated_members": [1001, 1002]});
+    x.admin("update_guest", &[encoded], "", Some(members), 201)
+        .await;
+    x.admin(
+        "update_guest",
+        &[encoded],
+        "",
+        Some(json!({"associated_members": [424242]})),
+        422,
+    )
+    .await;
+    x.admin(
+        "update_guest",
+        &["nobody@example.com"],
+        "",
+        Some(json!({})),
+        404,
+    )
+    .await;
+    x.admin("delete_guest", &[encoded], "", None, 200).await;
+    x.admin("delete_guest", &[encoded], "", None, 422).await;
+
+    // Groups.
+    x.admin("list_groups", &[], "", None, 200).await;
+    x.admin("list_groups", &[], "?page=0", None, 422).await;
+    let group = json!({"name": "Onboarding Specialists", "description": "New clients.",
+        "members": [1001, 1002], "guests": ["client+ops@example.com"]});
+    let made = x
+        .admin("create_group", &[], "", Some(group.clone()), 201)
+        .await;
+    x.admin("create_group", &[], "", Some(group), 422).await;
+    let id = made["data"]["id"].as_str().unwrap_or_default().to_string();
+    x.admin("get_group", &[&id], "", None, 200).await;
+    x.admin("get_group", &["0000"], "", None, 404).await;
+    let change = json!({"description": "Updated.", "members": [1001], "guests": []});
+    x.admin("update_group", &[&id], "", Some(change), 201).await;
+    x.admin(
+        "update_group",
+        &[&id],
+        "",
+        Some(json!({"members": ["x"]})),
+        422,
+    )
+    .await;
+    x.admin("delete_group", &[&id], "", None, 204).await;
+    x.admin("delete_group", &[&id], "", None, 404).await;
+    x.admin("get_group", &[&id], "", None, 404).await;
+
+    // Tags.
+    let tag = fake.tag_ids()[1].clone();
+    x.admin("list_tags", &[], "?with=statistics", None, 200)
+        .await;
+    x.admin("list_tags", &[], "?per_page=0", None, 422).await;
+    let made = x
+        .admin(
+            "create_tag",
+            &[],
+            "",
+            Some(json!({"title": "Python Tag", "color": "#f1c40f"})),
+            201,
+        )
+        .await;
+    x.admin(
+        "create_tag",
+        &[],
+        "",
+        Some(json!({"title": "Python Tag"})),
+        422,
+    )
+    .await;
+    x.admin("create_tag", &[], "", Some(json!({"color": "red"})), 422)
+        .await;
+    let new_tag = made["data"]["id"].as_str().unwrap_or_default().to_string();
+    x.admin("get_tag", &[&tag], "?with=statistics", None, 200)
+        .await;
+    x.admin("get_tag", &["0000"], "", None, 404).await;
+    let change = json!({"title": "Python Updated Tag", "color": "#34495e"});
+    x.admin("update_tag", &[&new_tag], "", Some(change.clone()), 200)
+        .await;
+    x.admin("update_tag", &["0000"], "", Some(change), 404)
+        .await;
+    x.admin(
+        "update_tag",
+        &[&new_tag],
+        "",
+        Some(json!({"color": "#12"})),
+        422,
+    )
+    .await;
+    x.admin("delete_tag", &[&new_tag], "", None, 204).await;
+    x.admin("get_tag", &[&new_tag], "", None, 404).await;
 }
 
 #[tokio::test]
@@ -1471,4 +1678,245 @@ async fn the_fake_activity_has_the_corpus_shape_and_tells_what_happened() {
             .windows(2)
             .all(|w| w[0]["id"].as_i64() > w[1]["id"].as_i64())
     );
+}
+
+/// The fake's member, guest, group and tag objects have the corpus's keys with the
+/// corpus's JSON types.
+///
+/// - A member is one object in every answer: every field of the list item, the get
+///   example and the update example (less the `with=` relationships, held apart to their
+///   own examples); an invited member adds `invited_by` and `approved_at` and is `null`
+///   where `invite_member.200.json` is. The role and remove examples are cut short (4 to
+///   6 fields): their answers are held to the whole member.
+/// - The seeded guests mirror the examples: the first is held to the listed one, the
+///   second to the one fetched, the third to the one updated. A listed guest's `stats`
+///   keys are the corpus's; the fake sends `null` for a completion date when there was
+///   none (the corpus shows a date), so `stats` is compared by keys only.
+/// - Groups and tags: each answer to its own operation's example (`get_group` to the list
+///   item, its own example listing member IDs as strings, every other as integers).
+#[tokio::test]
+async fn the_fake_member_guest_group_and_tag_objects_have_the_corpus_keys_and_types() {
+    let fake = FakeServer::builder().processes(10).start().await.unwrap();
+    let p = Probe::new(&fake);
+    let mut problems = Vec::new();
+    let mut hold = |expected: &Value, sent: &Value, at: &str| {
+        problems.extend(differences(expected, &shape(sent), at));
+    };
+    let without = |mut value: Value, keys: &[&str]| {
+        for key in keys {
+            value.as_object_mut().unwrap().remove(*key);
+        }
+        value
+    };
+
+    // Members.
+    let listed = corpus("list_members.200.json")["data"][0].clone();
+    let got = corpus("get_member.200.json")["data"].clone();
+    let member = union(
+        &union(
+            &shape(&without(listed.clone(), &["groups"])),
+            &shape(&without(got.clone(), &["stats", "groups"])),
+        ),
+        &shape(&corpus("update_member.200.json")["data"]),
+    );
+    let page = p.json("list_members", &[], "?with=groups", None, 200).await;
+    let item = &page["data"][0];
+    hold(
+        &member,
+        &without(item.clone(), &["groups"]),
+        "list_members data[]",
+    );
+    hold(
+        &shape(&listed["groups"]),
+        &item["groups"],
+        "list_members data[].groups",
+    );
+    let group = &item["groups"]["data"][0];
+    hold(
+        &shape(&listed["groups"]["data"][0]),
+        group,
+        "list_members data[].groups.data[]",
+    );
+    let sent = p
+        .json("get_member", &["1003"], "?with=stats,groups", None, 200)
+        .await;
+    hold(
+        &member,
+        &without(sent["data"].clone(), &["stats", "groups"]),
+        "get_member data",
+    );
+    hold(
+        &shape(&got["stats"]),
+        &sent["data"]["stats"],
+        "get_member data.stats",
+    );
+    let invite = json!({"email": "charlie.brown@example.com", "first_name": "Charlie",
+        "last_name": "Brown", "role": "standard", "message": "Welcome aboard"});
+    let sent = p.json("invite_member", &[], "", Some(invite), 200).await;
+    let mut invited = member.clone();
+    for (key, value) in shape(&corpus("invite_member.200.json")["data"])
+        .as_object()
+        .unwrap()
+    {
+        invited[key] = value.clone();
+    }
+    hold(&invited, &sent["data"], "invite_member data");
+    let profile = json!({"first_name": "Alicia", "last_name": "Smith-Jones",
+        "timezone": "America/New_York", "job_title": "Project Lead"});
+    let sent = p
+        .json("update_member", &["1003"], "", Some(profile), 200)
+        .await;
+    hold(&member, &sent["data"], "update_member data");
+    let sent = p
+        .json(
+            "update_member_role",
+            &["1003"],
+            "",
+            Some(json!({"role": "light"})),
+            200,
+        )
+        .await;
+    hold(&member, &sent["data"], "update_member_role data");
+    assert_eq!(sent["data"]["role"], "light");
+    let sent = p.json("remove_member", &["1003"], "", None, 200).await;
+    hold(&member, &sent["data"], "remove_member data");
+    assert_eq!(sent["data"]["status"], "disabled");
+
+    // Guests.
+    let mut listed = shape(&corpus("list_guests.200.json")["data"][0]);
+    let stats_keys: BTreeSet<String> = listed["stats"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    listed["stats"] = json!("object");
+    let page = p
+        .json("list_guests", &[], "?with=stats&per_page=50", None, 200)
+        .await;
+    let first = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["email"] == "client+ops@example.com")
+        .expect("the first seeded guest is listed");
+    hold(&listed, first, "list_guests data[]");
+    let sent_keys: BTreeSet<String> = first["stats"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(sent_keys, stats_keys);
+    let sent = p
+        .json(
+            "get_guest",
+            &["jane.doe@acme.example"],
+            "?with=stats",
+            None,
+            201,
+        )
+        .await;
+    hold(
+        &shape(&corpus("get_guest.201.json")["data"]),
+        &sent["data"],
+        "get_guest data",
+    );
+    let change = json!({"associated_members": [1001, 1002]});
+    let sent = p
+        .json(
+            "update_guest",
+            &["partner+billing@globex.example"],
+            "",
+            Some(change),
+            201,
+        )
+        .await;
+    hold(
+        &shape(&corpus("update_guest.201.json")["data"]),
+        &sent["data"],
+        "update_guest data",
+    );
+    let create = json!({"email": "external.partner@partnerco.com", "first_name": "External",
+        "last_name": "Partner", "company_name": "Partner Co"});
+    let sent = p.json("create_guest", &[], "", Some(create), 201).await;
+    hold(
+        &shape(&corpus("create_guest.201.json")["data"]),
+        &sent["data"],
+        "create_guest data",
+    );
+
+    // Groups.
+    let listed = shape(&corpus("list_groups.200.json")["data"][0]);
+    let page = p.json("list_groups", &[], "", None, 200).await;
+    hold(&listed, &page["data"][0], "list_groups data[]");
+    assert_eq!(page["meta"]["pagination"]["links"], json!({}));
+    let id = page["data"][0]["id"].as_str().unwrap().to_string();
+    let sent = p.json("get_group", &[&id], "", None, 200).await;
+    hold(&listed, &sent["data"], "get_group data");
+    let create = json!({"name": "Onboarding Specialists", "description": "New clients.",
+        "members": [1001, 1002], "guests": ["client+ops@example.com"]});
+    let sent = p.json("create_group", &[], "", Some(create), 201).await;
+    hold(
+        &shape(&corpus("create_group.201.json")["data"]),
+        &sent["data"],
+        "create_group data",
+    );
+    let change =
+        json!({"description": "Updated team description.", "members": [1001], "guests": []});
+    let sent = p.json("update_group", &[&id], "", Some(change), 201).await;
+    hold(
+        &shape(&corpus("update_group.201.json")["data"]),
+        &sent["data"],
+        "update_group data",
+    );
+
+    // Tags.
+    let page = p
+        .json("list_tags", &[], "?with=statistics", None, 200)
+        .await;
+    hold(
+        &shape(&corpus("list_tags.200.json")["data"][0]),
+        &page["data"][0],
+        "list_tags data[]",
+    );
+    assert!(page["meta"]["pagination"].get("links").is_none());
+    let tag = fake.tag_ids()[0].clone();
+    let sent = p
+        .json("get_tag", &[&tag], "?with=statistics", None, 200)
+        .await;
+    hold(
+        &shape(&corpus("get_tag.200.json")["data"]),
+        &sent["data"],
+        "get_tag data",
+    );
+    let sent = p
+        .json(
+            "create_tag",
+            &[],
+            "",
+            Some(json!({"title": "Python Tag", "color": "#f1c40f"})),
+            201,
+        )
+        .await;
+    hold(
+        &shape(&corpus("create_tag.201.json")["data"]),
+        &sent["data"],
+        "create_tag data",
+    );
+    let sent = p
+        .json(
+            "update_tag",
+            &[&tag],
+            "",
+            Some(json!({"title": "Python Updated Tag"})),
+            200,
+        )
+        .await;
+    hold(
+        &shape(&corpus("update_tag.200.json")["data"]),
+        &sent["data"],
+        "update_tag data",
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

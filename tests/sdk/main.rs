@@ -9,6 +9,7 @@ mod input;
 #[path = "../common/json.rs"]
 mod json;
 mod operations;
+mod people;
 mod purge;
 mod requests;
 mod retries;

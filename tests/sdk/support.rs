@@ -55,6 +55,8 @@ pub fn fixture(name: &str) -> String {
         "run_id" => RUN.into(),
         "task_id" => TASK.into(),
         "tag_id" => TAG.into(),
+        // An email with the characters a path must carry intact.
+        "guest_email" => "client+ops%team@example.com".into(),
         other => format!("{}_5e1", other.trim_end_matches("_id")),
     }
 }
@@ -94,12 +96,18 @@ pub fn request_body(op: &Operation) -> Option<Value> {
     Some(serde_json::from_str(&text).expect("a request body parses"))
 }
 
-/// The exact path operation `op` requests with the fixture IDs.
+/// The exact path operation `op` requests with the fixture IDs, each a path segment
+/// percent-encoded as URLs encode one (`%` as `%25`; `@` and `+` stay).
 pub fn path_of(op: &Operation) -> String {
+    let segment = |value: &str| {
+        let mut url = tallyfy::reqwest::Url::parse("http://127.0.0.1/").expect("a URL");
+        url.path_segments_mut().expect("a base").push(value);
+        url.path()[1..].to_owned()
+    };
     path_params(op)
         .into_iter()
         .fold(op.path.to_string(), |path, name| {
-            path.replace(&format!("{{{name}}}"), &fixture(name))
+            path.replace(&format!("{{{name}}}"), &segment(&fixture(name)))
         })
 }
 

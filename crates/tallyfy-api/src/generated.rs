@@ -69,6 +69,60 @@ pub mod types {
             Default::default()
         }
     }
+    ///A new group.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateGroup {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub guests: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub members: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        pub name: ::std::string::String,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl CreateGroup {
+        pub fn builder() -> builder::CreateGroup {
+            Default::default()
+        }
+    }
+    ///A guest by email.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateGuest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub company_name: ::std::option::Option<::std::string::String>,
+        pub email: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub first_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone_1: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone_2: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl CreateGuest {
+        pub fn builder() -> builder::CreateGuest {
+            Default::default()
+        }
+    }
+    ///A new tag.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateTag {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub color: ::std::option::Option<::std::string::String>,
+        pub title: ::std::string::String,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl CreateTag {
+        pub fn builder() -> builder::CreateTag {
+            Default::default()
+        }
+    }
     /**A one-off task, or with `separate_task_for_each_assignee` a process launched
 without a template. Tallyfy's pages disagree on the deadline's format (ISO 8601 or
 `YYYY-MM-DD HH:MM:SS`); both are sent as given.
@@ -224,6 +278,137 @@ boolean, a string (OAuth) or an object (the newer structured form).
             Default::default()
         }
     }
+    ///A group of members and guests. Tallyfy lists its members as IDs (one example shows strings).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Group {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub guests: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_updated: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub logo: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub members: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Group {
+        pub fn builder() -> builder::Group {
+            Default::default()
+        }
+    }
+    ///One group, wrapped in `data`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct GroupEnvelope {
+        pub data: Group,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl GroupEnvelope {
+        pub fn builder() -> builder::GroupEnvelope {
+            Default::default()
+        }
+    }
+    ///A page of groups.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct GroupPage {
+        pub data: ::std::vec::Vec<Group>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meta: ::std::option::Option<Meta>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl GroupPage {
+        pub fn builder() -> builder::GroupPage {
+            Default::default()
+        }
+    }
+    ///A guest, known by email.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Guest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub deleted_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub details: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub first_name: ::std::option::Option<::std::string::String>,
+        pub id: crate::UserId,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_accessed_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub stats: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Guest {
+        pub fn builder() -> builder::Guest {
+            Default::default()
+        }
+    }
+    ///One guest, wrapped in `data`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct GuestEnvelope {
+        pub data: Guest,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl GuestEnvelope {
+        pub fn builder() -> builder::GuestEnvelope {
+            Default::default()
+        }
+    }
+    ///A page of guests.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct GuestPage {
+        pub data: ::std::vec::Vec<Guest>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meta: ::std::option::Option<Meta>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl GuestPage {
+        pub fn builder() -> builder::GuestPage {
+            Default::default()
+        }
+    }
+    ///Whom to invite, with which role.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct InviteMember {
+        pub email: ::std::string::String,
+        pub first_name: ::std::string::String,
+        pub last_name: ::std::string::String,
+        ///A personal message in the invitation.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+        ///`admin`, `standard` or `light`.
+        pub role: ::std::string::String,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl InviteMember {
+        pub fn builder() -> builder::InviteMember {
+            Default::default()
+        }
+    }
     ///A field of a template's kick-off form; launching keys its value by `id`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct KickoffField {
@@ -293,6 +478,75 @@ boolean, a string (OAuth) or an object (the newer structured form).
     }
     impl LaunchProcess {
         pub fn builder() -> builder::LaunchProcess {
+            Default::default()
+        }
+    }
+    ///A member (user) of the organization. Tallyfy spells roles both `Admin` and `admin`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Member {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub first_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub full_name: ::std::option::Option<::std::string::String>,
+        pub id: crate::UserId,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_active: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub job_title: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_login_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub profile_pic: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub role: ::std::option::Option<::std::string::String>,
+        ///`active`, `invited`, `disabled`, ...
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timezone: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub updated_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub username: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Member {
+        pub fn builder() -> builder::Member {
+            Default::default()
+        }
+    }
+    ///One member, wrapped in `data`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct MemberEnvelope {
+        pub data: Member,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl MemberEnvelope {
+        pub fn builder() -> builder::MemberEnvelope {
+            Default::default()
+        }
+    }
+    ///A page of members.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct MemberPage {
+        pub data: ::std::vec::Vec<Member>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meta: ::std::option::Option<Meta>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl MemberPage {
+        pub fn builder() -> builder::MemberPage {
             Default::default()
         }
     }
@@ -555,6 +809,58 @@ present only when asked for with `with`.
             Default::default()
         }
     }
+    ///A tag.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Tag {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub auto_generated: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub color: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub deleted_at: ::std::option::Option<::std::string::String>,
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub statistics: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Tag {
+        pub fn builder() -> builder::Tag {
+            Default::default()
+        }
+    }
+    ///One tag, wrapped in `data`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TagEnvelope {
+        pub data: Tag,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl TagEnvelope {
+        pub fn builder() -> builder::TagEnvelope {
+            Default::default()
+        }
+    }
+    ///A page of tags.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TagPage {
+        pub data: ::std::vec::Vec<Tag>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meta: ::std::option::Option<Meta>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl TagPage {
+        pub fn builder() -> builder::TagPage {
+            Default::default()
+        }
+    }
     /**A task: of a process (`run_id` set) or one-off (`run_id` null). Status spellings
 in answers are `not-started`, `active`, `in-progress`, `completed`, ...; list
 filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
@@ -768,6 +1074,79 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
             Default::default()
         }
     }
+    ///What to change of a group; `members` and `guests` replace the current ones.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    pub struct UpdateGroup {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub guests: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub members: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl UpdateGroup {
+        pub fn builder() -> builder::UpdateGroup {
+            Default::default()
+        }
+    }
+    ///The members a guest is associated with.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    pub struct UpdateGuest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub associated_members: ::std::option::Option<
+            ::std::vec::Vec<::serde_json::Value>,
+        >,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl UpdateGuest {
+        pub fn builder() -> builder::UpdateGuest {
+            Default::default()
+        }
+    }
+    ///A member's profile; `first_name`, `last_name` and `timezone` are required.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct UpdateMember {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country_id: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub date_format: ::std::option::Option<::std::string::String>,
+        pub first_name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub job_description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub job_title: ::std::option::Option<::std::string::String>,
+        pub last_name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub team: ::std::option::Option<::std::string::String>,
+        pub timezone: ::std::string::String,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl UpdateMember {
+        pub fn builder() -> builder::UpdateMember {
+            Default::default()
+        }
+    }
+    ///A member's new role.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct UpdateMemberRole {
+        ///`admin`, `standard` or `light`.
+        pub role: ::std::string::String,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl UpdateMemberRole {
+        pub fn builder() -> builder::UpdateMemberRole {
+            Default::default()
+        }
+    }
     ///What to change of a process; every field is optional.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct UpdateProcess {
@@ -831,6 +1210,21 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
     }
     impl UpdateProcessTask {
         pub fn builder() -> builder::UpdateProcessTask {
+            Default::default()
+        }
+    }
+    ///What to change of a tag.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    pub struct UpdateTag {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub color: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl UpdateTag {
+        pub fn builder() -> builder::UpdateTag {
             Default::default()
         }
     }
@@ -1301,6 +1695,370 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     is_approved: Ok(value.is_approved),
                     override_user: Ok(value.override_user),
                     task_id: Ok(value.task_id),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateGroup {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            guests: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            members: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateGroup {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    guests: Ok(Default::default()),
+                    members: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateGroup {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn guests<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.guests = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for guests: {e}")
+                    });
+                self
+            }
+            pub fn members<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.members = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for members: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateGroup> for super::CreateGroup {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateGroup,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    guests: value.guests?,
+                    members: value.members?,
+                    name: value.name?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateGroup> for CreateGroup {
+            fn from(value: super::CreateGroup) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    guests: Ok(value.guests),
+                    members: Ok(value.members),
+                    name: Ok(value.name),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateGuest {
+            company_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<::std::string::String, ::std::string::String>,
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone_1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone_2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateGuest {
+            fn default() -> Self {
+                Self {
+                    company_name: Ok(Default::default()),
+                    email: Err("no value supplied for email".to_string()),
+                    first_name: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                    phone_1: Ok(Default::default()),
+                    phone_2: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateGuest {
+            pub fn company_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company_name: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn phone_1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone_1: {e}")
+                    });
+                self
+            }
+            pub fn phone_2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone_2: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateGuest> for super::CreateGuest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateGuest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    company_name: value.company_name?,
+                    email: value.email?,
+                    first_name: value.first_name?,
+                    last_name: value.last_name?,
+                    phone_1: value.phone_1?,
+                    phone_2: value.phone_2?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateGuest> for CreateGuest {
+            fn from(value: super::CreateGuest) -> Self {
+                Self {
+                    company_name: Ok(value.company_name),
+                    email: Ok(value.email),
+                    first_name: Ok(value.first_name),
+                    last_name: Ok(value.last_name),
+                    phone_1: Ok(value.phone_1),
+                    phone_2: Ok(value.phone_2),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateTag {
+            color: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateTag {
+            fn default() -> Self {
+                Self {
+                    color: Ok(Default::default()),
+                    title: Err("no value supplied for title".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateTag {
+            pub fn color<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateTag> for super::CreateTag {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateTag,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    color: value.color?,
+                    title: value.title?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateTag> for CreateTag {
+            fn from(value: super::CreateTag) -> Self {
+                Self {
+                    color: Ok(value.color),
+                    title: Ok(value.title),
                     extra: Ok(value.extra),
                 }
             }
@@ -2279,6 +3037,882 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Group {
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            guests: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            last_updated: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            logo: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            members: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Group {
+            fn default() -> Self {
+                Self {
+                    created_at: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    guests: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    last_updated: Ok(Default::default()),
+                    logo: Ok(Default::default()),
+                    members: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl Group {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn guests<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.guests = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for guests: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn last_updated<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_updated = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_updated: {e}")
+                    });
+                self
+            }
+            pub fn logo<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.logo = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for logo: {e}")
+                    });
+                self
+            }
+            pub fn members<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.members = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for members: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Group> for super::Group {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Group,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    description: value.description?,
+                    guests: value.guests?,
+                    id: value.id?,
+                    last_updated: value.last_updated?,
+                    logo: value.logo?,
+                    members: value.members?,
+                    name: value.name?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Group> for Group {
+            fn from(value: super::Group) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    description: Ok(value.description),
+                    guests: Ok(value.guests),
+                    id: Ok(value.id),
+                    last_updated: Ok(value.last_updated),
+                    logo: Ok(value.logo),
+                    members: Ok(value.members),
+                    name: Ok(value.name),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GroupEnvelope {
+            data: ::std::result::Result<super::Group, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GroupEnvelope {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl GroupEnvelope {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Group>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GroupEnvelope> for super::GroupEnvelope {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GroupEnvelope,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GroupEnvelope> for GroupEnvelope {
+            fn from(value: super::GroupEnvelope) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GroupPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Group>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<
+                ::std::option::Option<super::Meta>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GroupPage {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    meta: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl GroupPage {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Group>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Meta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GroupPage> for super::GroupPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GroupPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    meta: value.meta?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GroupPage> for GroupPage {
+            fn from(value: super::GroupPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    meta: Ok(value.meta),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Guest {
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            deleted_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            details: ::std::result::Result<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<crate::UserId, ::std::string::String>,
+            last_accessed_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            link: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            stats: ::std::result::Result<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Guest {
+            fn default() -> Self {
+                Self {
+                    created_at: Ok(Default::default()),
+                    deleted_at: Ok(Default::default()),
+                    details: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    first_name: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    last_accessed_at: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                    link: Ok(Default::default()),
+                    stats: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl Guest {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn deleted_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deleted_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for deleted_at: {e}")
+                    });
+                self
+            }
+            pub fn details<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.details = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for details: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::UserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn last_accessed_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_accessed_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_accessed_at: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn stats<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stats = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for stats: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Guest> for super::Guest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Guest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    deleted_at: value.deleted_at?,
+                    details: value.details?,
+                    email: value.email?,
+                    first_name: value.first_name?,
+                    id: value.id?,
+                    last_accessed_at: value.last_accessed_at?,
+                    last_name: value.last_name?,
+                    link: value.link?,
+                    stats: value.stats?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Guest> for Guest {
+            fn from(value: super::Guest) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    deleted_at: Ok(value.deleted_at),
+                    details: Ok(value.details),
+                    email: Ok(value.email),
+                    first_name: Ok(value.first_name),
+                    id: Ok(value.id),
+                    last_accessed_at: Ok(value.last_accessed_at),
+                    last_name: Ok(value.last_name),
+                    link: Ok(value.link),
+                    stats: Ok(value.stats),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GuestEnvelope {
+            data: ::std::result::Result<super::Guest, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GuestEnvelope {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl GuestEnvelope {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Guest>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GuestEnvelope> for super::GuestEnvelope {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GuestEnvelope,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GuestEnvelope> for GuestEnvelope {
+            fn from(value: super::GuestEnvelope) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GuestPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Guest>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<
+                ::std::option::Option<super::Meta>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GuestPage {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    meta: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl GuestPage {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Guest>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Meta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GuestPage> for super::GuestPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GuestPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    meta: value.meta?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GuestPage> for GuestPage {
+            fn from(value: super::GuestPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    meta: Ok(value.meta),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InviteMember {
+            email: ::std::result::Result<::std::string::String, ::std::string::String>,
+            first_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            role: ::std::result::Result<::std::string::String, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InviteMember {
+            fn default() -> Self {
+                Self {
+                    email: Err("no value supplied for email".to_string()),
+                    first_name: Err("no value supplied for first_name".to_string()),
+                    last_name: Err("no value supplied for last_name".to_string()),
+                    message: Ok(Default::default()),
+                    role: Err("no value supplied for role".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl InviteMember {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn role<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.role = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for role: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InviteMember> for super::InviteMember {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InviteMember,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email: value.email?,
+                    first_name: value.first_name?,
+                    last_name: value.last_name?,
+                    message: value.message?,
+                    role: value.role?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InviteMember> for InviteMember {
+            fn from(value: super::InviteMember) -> Self {
+                Self {
+                    email: Ok(value.email),
+                    first_name: Ok(value.first_name),
+                    last_name: Ok(value.last_name),
+                    message: Ok(value.message),
+                    role: Ok(value.role),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct KickoffField {
             alias: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -2766,6 +4400,500 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     tasks: Ok(value.tasks),
                     user_id: Ok(value.user_id),
                     users: Ok(value.users),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Member {
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            full_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<crate::UserId, ::std::string::String>,
+            is_active: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            job_title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_login_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            profile_pic: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            role: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            timezone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            username: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Member {
+            fn default() -> Self {
+                Self {
+                    created_at: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    first_name: Ok(Default::default()),
+                    full_name: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    is_active: Ok(Default::default()),
+                    job_title: Ok(Default::default()),
+                    last_login_at: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                    phone: Ok(Default::default()),
+                    profile_pic: Ok(Default::default()),
+                    role: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    timezone: Ok(Default::default()),
+                    updated_at: Ok(Default::default()),
+                    username: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl Member {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn full_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.full_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for full_name: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::UserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn is_active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_active = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_active: {e}")
+                    });
+                self
+            }
+            pub fn job_title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.job_title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for job_title: {e}")
+                    });
+                self
+            }
+            pub fn last_login_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_login_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_login_at: {e}")
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn profile_pic<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.profile_pic = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for profile_pic: {e}")
+                    });
+                self
+            }
+            pub fn role<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.role = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for role: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn timezone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timezone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timezone: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for username: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Member> for super::Member {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Member,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    email: value.email?,
+                    first_name: value.first_name?,
+                    full_name: value.full_name?,
+                    id: value.id?,
+                    is_active: value.is_active?,
+                    job_title: value.job_title?,
+                    last_login_at: value.last_login_at?,
+                    last_name: value.last_name?,
+                    phone: value.phone?,
+                    profile_pic: value.profile_pic?,
+                    role: value.role?,
+                    status: value.status?,
+                    timezone: value.timezone?,
+                    updated_at: value.updated_at?,
+                    username: value.username?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Member> for Member {
+            fn from(value: super::Member) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    email: Ok(value.email),
+                    first_name: Ok(value.first_name),
+                    full_name: Ok(value.full_name),
+                    id: Ok(value.id),
+                    is_active: Ok(value.is_active),
+                    job_title: Ok(value.job_title),
+                    last_login_at: Ok(value.last_login_at),
+                    last_name: Ok(value.last_name),
+                    phone: Ok(value.phone),
+                    profile_pic: Ok(value.profile_pic),
+                    role: Ok(value.role),
+                    status: Ok(value.status),
+                    timezone: Ok(value.timezone),
+                    updated_at: Ok(value.updated_at),
+                    username: Ok(value.username),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MemberEnvelope {
+            data: ::std::result::Result<super::Member, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MemberEnvelope {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl MemberEnvelope {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Member>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MemberEnvelope> for super::MemberEnvelope {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MemberEnvelope,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MemberEnvelope> for MemberEnvelope {
+            fn from(value: super::MemberEnvelope) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MemberPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Member>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<
+                ::std::option::Option<super::Meta>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MemberPage {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    meta: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl MemberPage {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Member>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Meta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MemberPage> for super::MemberPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MemberPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    meta: value.meta?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MemberPage> for MemberPage {
+            fn from(value: super::MemberPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    meta: Ok(value.meta),
                     extra: Ok(value.extra),
                 }
             }
@@ -4212,6 +6340,337 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     id: Ok(value.id),
                     position: Ok(value.position),
                     title: Ok(value.title),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Tag {
+            auto_generated: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            color: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            deleted_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            statistics: ::std::result::Result<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Tag {
+            fn default() -> Self {
+                Self {
+                    auto_generated: Ok(Default::default()),
+                    color: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    deleted_at: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    statistics: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl Tag {
+            pub fn auto_generated<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.auto_generated = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for auto_generated: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn color<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn deleted_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deleted_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for deleted_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn statistics<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.statistics = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for statistics: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Tag> for super::Tag {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Tag,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    auto_generated: value.auto_generated?,
+                    color: value.color?,
+                    created_at: value.created_at?,
+                    deleted_at: value.deleted_at?,
+                    id: value.id?,
+                    statistics: value.statistics?,
+                    title: value.title?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Tag> for Tag {
+            fn from(value: super::Tag) -> Self {
+                Self {
+                    auto_generated: Ok(value.auto_generated),
+                    color: Ok(value.color),
+                    created_at: Ok(value.created_at),
+                    deleted_at: Ok(value.deleted_at),
+                    id: Ok(value.id),
+                    statistics: Ok(value.statistics),
+                    title: Ok(value.title),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TagEnvelope {
+            data: ::std::result::Result<super::Tag, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TagEnvelope {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl TagEnvelope {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Tag>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TagEnvelope> for super::TagEnvelope {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TagEnvelope,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TagEnvelope> for TagEnvelope {
+            fn from(value: super::TagEnvelope) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TagPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Tag>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<
+                ::std::option::Option<super::Meta>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TagPage {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    meta: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl TagPage {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Tag>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Meta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TagPage> for super::TagPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TagPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    meta: value.meta?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TagPage> for TagPage {
+            fn from(value: super::TagPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    meta: Ok(value.meta),
                     extra: Ok(value.extra),
                 }
             }
@@ -5744,6 +8203,486 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
             }
         }
         #[derive(Clone, Debug)]
+        pub struct UpdateGroup {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            guests: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            members: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateGroup {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    guests: Ok(Default::default()),
+                    members: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateGroup {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn guests<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.guests = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for guests: {e}")
+                    });
+                self
+            }
+            pub fn members<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.members = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for members: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateGroup> for super::UpdateGroup {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateGroup,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    guests: value.guests?,
+                    members: value.members?,
+                    name: value.name?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateGroup> for UpdateGroup {
+            fn from(value: super::UpdateGroup) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    guests: Ok(value.guests),
+                    members: Ok(value.members),
+                    name: Ok(value.name),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateGuest {
+            associated_members: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateGuest {
+            fn default() -> Self {
+                Self {
+                    associated_members: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateGuest {
+            pub fn associated_members<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.associated_members = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for associated_members: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateGuest> for super::UpdateGuest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateGuest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    associated_members: value.associated_members?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateGuest> for UpdateGuest {
+            fn from(value: super::UpdateGuest) -> Self {
+                Self {
+                    associated_members: Ok(value.associated_members),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateMember {
+            country_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            date_format: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            first_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            job_description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            job_title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            team: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            timezone: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateMember {
+            fn default() -> Self {
+                Self {
+                    country_id: Ok(Default::default()),
+                    date_format: Ok(Default::default()),
+                    first_name: Err("no value supplied for first_name".to_string()),
+                    job_description: Ok(Default::default()),
+                    job_title: Ok(Default::default()),
+                    last_name: Err("no value supplied for last_name".to_string()),
+                    phone: Ok(Default::default()),
+                    team: Ok(Default::default()),
+                    timezone: Err("no value supplied for timezone".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateMember {
+            pub fn country_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country_id: {e}")
+                    });
+                self
+            }
+            pub fn date_format<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.date_format = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for date_format: {e}")
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn job_description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.job_description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for job_description: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn job_title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.job_title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for job_title: {e}")
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn team<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.team = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for team: {e}")
+                    });
+                self
+            }
+            pub fn timezone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timezone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timezone: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateMember> for super::UpdateMember {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateMember,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    country_id: value.country_id?,
+                    date_format: value.date_format?,
+                    first_name: value.first_name?,
+                    job_description: value.job_description?,
+                    job_title: value.job_title?,
+                    last_name: value.last_name?,
+                    phone: value.phone?,
+                    team: value.team?,
+                    timezone: value.timezone?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateMember> for UpdateMember {
+            fn from(value: super::UpdateMember) -> Self {
+                Self {
+                    country_id: Ok(value.country_id),
+                    date_format: Ok(value.date_format),
+                    first_name: Ok(value.first_name),
+                    job_description: Ok(value.job_description),
+                    job_title: Ok(value.job_title),
+                    last_name: Ok(value.last_name),
+                    phone: Ok(value.phone),
+                    team: Ok(value.team),
+                    timezone: Ok(value.timezone),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateMemberRole {
+            role: ::std::result::Result<::std::string::String, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateMemberRole {
+            fn default() -> Self {
+                Self {
+                    role: Err("no value supplied for role".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateMemberRole {
+            pub fn role<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.role = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for role: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateMemberRole> for super::UpdateMemberRole {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateMemberRole,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    role: value.role?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateMemberRole> for UpdateMemberRole {
+            fn from(value: super::UpdateMemberRole) -> Self {
+                Self {
+                    role: Ok(value.role),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct UpdateProcess {
             groups: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -6195,6 +9134,91 @@ filters spell them `inprogress`, `complete`. Relationships (`run`, `step`,
                     taskdata: Ok(value.taskdata),
                     title: Ok(value.title),
                     webhook: Ok(value.webhook),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateTag {
+            color: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateTag {
+            fn default() -> Self {
+                Self {
+                    color: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateTag {
+            pub fn color<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateTag> for super::UpdateTag {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateTag,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    color: value.color?,
+                    title: value.title?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateTag> for UpdateTag {
+            fn from(value: super::UpdateTag) -> Self {
+                Self {
+                    color: Ok(value.color),
+                    title: Ok(value.title),
                     extra: Ok(value.extra),
                 }
             }
@@ -7116,6 +10140,50 @@ let response = client.permanently_delete_task()
     pub fn permanently_delete_task(&self) -> builder::PermanentlyDeleteTask<'_> {
         builder::PermanentlyDeleteTask::new(self)
     }
+    /**Get a tag
+
+Returns one tag.
+
+
+Sends a `GET` request to `/organizations/{org_id}/tags/{tag_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `tag_id`: The tag's ID.
+- `with`: `statistics` adds usage counts.
+```ignore
+let response = client.get_tag()
+    .org_id(org_id)
+    .tag_id(tag_id)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn get_tag(&self) -> builder::GetTag<'_> {
+        builder::GetTag::new(self)
+    }
+    /**Update a tag
+
+Changes a tag's title or color.
+
+
+Sends a `PUT` request to `/organizations/{org_id}/tags/{tag_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `tag_id`: The tag's ID.
+- `body`
+```ignore
+let response = client.update_tag()
+    .org_id(org_id)
+    .tag_id(tag_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn update_tag(&self) -> builder::UpdateTag<'_> {
+        builder::UpdateTag::new(self)
+    }
     /**Delete a tag
 
 Deletes a tag and all its associations. It answers 204 also when the tag does not
@@ -7542,6 +10610,404 @@ let response = client.permanently_delete_template()
 ```*/
     pub fn permanently_delete_template(&self) -> builder::PermanentlyDeleteTemplate<'_> {
         builder::PermanentlyDeleteTemplate::new(self)
+    }
+    /**List members
+
+Lists the organization's members, a page at a time.
+
+
+Sends a `GET` request to `/organizations/{org_id}/users`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `page`: The page to return, starting at 1.
+- `per_page`: Items per page.
+- `q`: Search first names, last names and emails.
+- `sort`: A field, `-` first for descending.
+- `with`: Related data, comma-separated: `groups`, `stats`, ...
+```ignore
+let response = client.list_members()
+    .org_id(org_id)
+    .page(page)
+    .per_page(per_page)
+    .q(q)
+    .sort(sort)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn list_members(&self) -> builder::ListMembers<'_> {
+        builder::ListMembers::new(self)
+    }
+    /**Invite a member
+
+Invites someone to the organization with a role (`admin`, `standard` or `light`).
+
+
+Sends a `POST` request to `/organizations/{org_id}/users/invite`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `body`
+```ignore
+let response = client.invite_member()
+    .org_id(org_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn invite_member(&self) -> builder::InviteMember<'_> {
+        builder::InviteMember::new(self)
+    }
+    /**Get a member
+
+Returns one member; `with` adds `groups`, `stats`, ...
+
+
+Sends a `GET` request to `/organizations/{org_id}/users/{user_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `user_id`: The member's ID (an integer).
+- `with`: Related data, comma-separated: `groups`, `stats`, ...
+```ignore
+let response = client.get_member()
+    .org_id(org_id)
+    .user_id(user_id)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn get_member(&self) -> builder::GetMember<'_> {
+        builder::GetMember::new(self)
+    }
+    /**Update a member
+
+Changes a member's profile; `first_name`, `last_name` and `timezone` are required.
+
+
+Sends a `PUT` request to `/organizations/{org_id}/users/{user_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `user_id`: The member's ID (an integer).
+- `body`
+```ignore
+let response = client.update_member()
+    .org_id(org_id)
+    .user_id(user_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn update_member(&self) -> builder::UpdateMember<'_> {
+        builder::UpdateMember::new(self)
+    }
+    /**Remove a member
+
+Removes a member from the organization (their account is kept); `with_reassignment=true&to=ID` hands their tasks to another member first.
+
+
+Sends a `DELETE` request to `/organizations/{org_id}/users/{user_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `user_id`: The member's ID (an integer).
+- `to`: The member who receives them.
+- `with_reassignment`: `true` reassigns the member's tasks first.
+```ignore
+let response = client.remove_member()
+    .org_id(org_id)
+    .user_id(user_id)
+    .to(to)
+    .with_reassignment(with_reassignment)
+    .execute()
+    .await;
+```*/
+    pub fn remove_member(&self) -> builder::RemoveMember<'_> {
+        builder::RemoveMember::new(self)
+    }
+    /**Change a member's role
+
+Sets a member's role: `admin`, `standard` or `light`.
+
+
+Sends a `PUT` request to `/organizations/{org_id}/users/{user_id}/role`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `user_id`: The member's ID (an integer).
+- `body`
+```ignore
+let response = client.update_member_role()
+    .org_id(org_id)
+    .user_id(user_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn update_member_role(&self) -> builder::UpdateMemberRole<'_> {
+        builder::UpdateMemberRole::new(self)
+    }
+    /**List guests
+
+Lists the organization's guests, a page at a time.
+
+
+Sends a `GET` request to `/organizations/{org_id}/guests`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `page`: The page to return, starting at 1.
+- `per_page`: Items per page.
+- `q`: Search the emails.
+- `with`: `stats` adds each guest's task counts.
+```ignore
+let response = client.list_guests()
+    .org_id(org_id)
+    .page(page)
+    .per_page(per_page)
+    .q(q)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn list_guests(&self) -> builder::ListGuests<'_> {
+        builder::ListGuests::new(self)
+    }
+    /**Create a guest
+
+Adds a guest by email (a guest known elsewhere is added to the organization).
+
+
+Sends a `POST` request to `/organizations/{org_id}/guests`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `body`
+```ignore
+let response = client.create_guest()
+    .org_id(org_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn create_guest(&self) -> builder::CreateGuest<'_> {
+        builder::CreateGuest::new(self)
+    }
+    /**Get a guest
+
+Returns one guest by email. Tallyfy documents 201 for this read.
+
+
+Sends a `GET` request to `/organizations/{org_id}/guests/{guest_email}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `guest_email`: The guest's email address, as registered: `@`, `+` and `%` reach the server intact.
+- `with`: `stats` adds task counts.
+```ignore
+let response = client.get_guest()
+    .org_id(org_id)
+    .guest_email(guest_email)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn get_guest(&self) -> builder::GetGuest<'_> {
+        builder::GetGuest::new(self)
+    }
+    /**Update a guest
+
+Changes the members a guest is associated with (the only field this changes; delete and re-create to change the email).
+
+
+Sends a `PUT` request to `/organizations/{org_id}/guests/{guest_email}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `guest_email`: The guest's email address, as registered: `@`, `+` and `%` reach the server intact.
+- `body`
+```ignore
+let response = client.update_guest()
+    .org_id(org_id)
+    .guest_email(guest_email)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn update_guest(&self) -> builder::UpdateGuest<'_> {
+        builder::UpdateGuest::new(self)
+    }
+    /**Delete a guest
+
+Removes a guest from the organization and from its tasks. Tallyfy answers 422 for an email it does not know.
+
+
+Sends a `DELETE` request to `/organizations/{org_id}/guests/{guest_email}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `guest_email`: The guest's email address, as registered: `@`, `+` and `%` reach the server intact.
+```ignore
+let response = client.delete_guest()
+    .org_id(org_id)
+    .guest_email(guest_email)
+    .execute()
+    .await;
+```*/
+    pub fn delete_guest(&self) -> builder::DeleteGuest<'_> {
+        builder::DeleteGuest::new(self)
+    }
+    /**List groups
+
+Lists the organization's groups.
+
+
+Sends a `GET` request to `/organizations/{org_id}/groups`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `page`: The page to return, starting at 1.
+- `per_page`: Items per page.
+```ignore
+let response = client.list_groups()
+    .org_id(org_id)
+    .page(page)
+    .per_page(per_page)
+    .execute()
+    .await;
+```*/
+    pub fn list_groups(&self) -> builder::ListGroups<'_> {
+        builder::ListGroups::new(self)
+    }
+    /**Create a group
+
+Creates a group of members and guests.
+
+
+Sends a `POST` request to `/organizations/{org_id}/groups`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `body`
+```ignore
+let response = client.create_group()
+    .org_id(org_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn create_group(&self) -> builder::CreateGroup<'_> {
+        builder::CreateGroup::new(self)
+    }
+    /**Get a group
+
+Returns one group.
+
+
+Sends a `GET` request to `/organizations/{org_id}/groups/{group_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `group_id`: The group's ID.
+```ignore
+let response = client.get_group()
+    .org_id(org_id)
+    .group_id(group_id)
+    .execute()
+    .await;
+```*/
+    pub fn get_group(&self) -> builder::GetGroup<'_> {
+        builder::GetGroup::new(self)
+    }
+    /**Update a group
+
+Changes a group; `members` and `guests` replace the current ones. Tallyfy documents 201.
+
+
+Sends a `PUT` request to `/organizations/{org_id}/groups/{group_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `group_id`: The group's ID.
+- `body`
+```ignore
+let response = client.update_group()
+    .org_id(org_id)
+    .group_id(group_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn update_group(&self) -> builder::UpdateGroup<'_> {
+        builder::UpdateGroup::new(self)
+    }
+    /**Delete a group
+
+Deletes a group at once (its members and guests stay). **It cannot be undone.**
+
+
+Sends a `DELETE` request to `/organizations/{org_id}/groups/{group_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `group_id`: The group's ID.
+```ignore
+let response = client.delete_group()
+    .org_id(org_id)
+    .group_id(group_id)
+    .execute()
+    .await;
+```*/
+    pub fn delete_group(&self) -> builder::DeleteGroup<'_> {
+        builder::DeleteGroup::new(self)
+    }
+    /**List tags
+
+Lists the organization's tags.
+
+
+Sends a `GET` request to `/organizations/{org_id}/tags`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `page`: The page to return, starting at 1.
+- `per_page`: Items per page.
+- `q`: Search the titles.
+- `with`: `statistics` adds usage counts.
+```ignore
+let response = client.list_tags()
+    .org_id(org_id)
+    .page(page)
+    .per_page(per_page)
+    .q(q)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn list_tags(&self) -> builder::ListTags<'_> {
+        builder::ListTags::new(self)
+    }
+    /**Create a tag
+
+Creates a tag.
+
+
+Sends a `POST` request to `/organizations/{org_id}/tags`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `body`
+```ignore
+let response = client.create_tag()
+    .org_id(org_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn create_tag(&self) -> builder::CreateTag<'_> {
+        builder::CreateTag::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -8558,6 +12024,177 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::get_tag`]
+
+[`Client::get_tag`]: super::Client::get_tag*/
+    #[derive(Debug, Clone)]
+    pub struct GetTag<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        tag_id: Result<::std::string::String, String>,
+        with: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> GetTag<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                tag_id: Err("tag_id was not initialized".to_string()),
+                with: Ok(None),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn tag_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.tag_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for tag_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn with<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.with = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for with failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, tag_id, with } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let tag_id = tag_id.map_err(Error::InvalidRequest)?;
+            let with = with.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/tags/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& tag_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("with", &with))
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::update_tag`]
+
+[`Client::update_tag`]: super::Client::update_tag*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateTag<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        tag_id: Result<::std::string::String, String>,
+        body: Result<types::builder::UpdateTag, String>,
+    }
+    impl<'a> UpdateTag<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                tag_id: Err("tag_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn tag_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.tag_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for tag_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateTag>,
+            <V as std::convert::TryInto<types::UpdateTag>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateTag` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::UpdateTag) -> types::builder::UpdateTag,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, tag_id, body } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let tag_id = tag_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::UpdateTag::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/tags/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& tag_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
                 .build()?;
             Ok((client, request))
         }
@@ -10398,6 +14035,1593 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::list_members`]
+
+[`Client::list_members`]: super::Client::list_members*/
+    #[derive(Debug, Clone)]
+    pub struct ListMembers<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        page: Result<Option<::std::num::NonZeroU32>, String>,
+        per_page: Result<Option<::std::num::NonZeroU32>, String>,
+        q: Result<Option<::std::string::String>, String>,
+        sort: Result<Option<::std::string::String>, String>,
+        with: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ListMembers<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                page: Ok(None),
+                per_page: Ok(None),
+                q: Ok(None),
+                sort: Ok(None),
+                with: Ok(None),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn per_page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for per_page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn q<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.q = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for q failed".to_string()
+                });
+            self
+        }
+        pub fn sort<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn with<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.with = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for with failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, page, per_page, q, sort, with } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let per_page = per_page.map_err(Error::InvalidRequest)?;
+            let q = q.map_err(Error::InvalidRequest)?;
+            let sort = sort.map_err(Error::InvalidRequest)?;
+            let with = with.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/users", client.baseurl, encode_path(& org_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                .query(&progenitor_client::QueryParam::new("q", &q))
+                .query(&progenitor_client::QueryParam::new("sort", &sort))
+                .query(&progenitor_client::QueryParam::new("with", &with))
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::invite_member`]
+
+[`Client::invite_member`]: super::Client::invite_member*/
+    #[derive(Debug, Clone)]
+    pub struct InviteMember<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        body: Result<types::builder::InviteMember, String>,
+    }
+    impl<'a> InviteMember<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::InviteMember>,
+            <V as std::convert::TryInto<types::InviteMember>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `InviteMember` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::InviteMember,
+            ) -> types::builder::InviteMember,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, body } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::InviteMember::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/users/invite", client.baseurl, encode_path(& org_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::get_member`]
+
+[`Client::get_member`]: super::Client::get_member*/
+    #[derive(Debug, Clone)]
+    pub struct GetMember<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        user_id: Result<::std::string::String, String>,
+        with: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> GetMember<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                user_id: Err("user_id was not initialized".to_string()),
+                with: Ok(None),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn with<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.with = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for with failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, user_id, with } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let with = with.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/users/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& user_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("with", &with))
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::update_member`]
+
+[`Client::update_member`]: super::Client::update_member*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateMember<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        user_id: Result<::std::string::String, String>,
+        body: Result<types::builder::UpdateMember, String>,
+    }
+    impl<'a> UpdateMember<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                user_id: Err("user_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateMember>,
+            <V as std::convert::TryInto<types::UpdateMember>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateMember` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateMember,
+            ) -> types::builder::UpdateMember,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, user_id, body } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateMember::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/users/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& user_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::remove_member`]
+
+[`Client::remove_member`]: super::Client::remove_member*/
+    #[derive(Debug, Clone)]
+    pub struct RemoveMember<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        user_id: Result<::std::string::String, String>,
+        to: Result<Option<::std::string::String>, String>,
+        with_reassignment: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> RemoveMember<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                user_id: Err("user_id was not initialized".to_string()),
+                to: Ok(None),
+                with_reassignment: Ok(None),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn to<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.to = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for to failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn with_reassignment<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.with_reassignment = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for with_reassignment failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, user_id, to, with_reassignment } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let to = to.map_err(Error::InvalidRequest)?;
+            let with_reassignment = with_reassignment.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/users/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& user_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("to", &to))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "with_reassignment",
+                        &with_reassignment,
+                    ),
+                )
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::update_member_role`]
+
+[`Client::update_member_role`]: super::Client::update_member_role*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateMemberRole<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        user_id: Result<::std::string::String, String>,
+        body: Result<types::builder::UpdateMemberRole, String>,
+    }
+    impl<'a> UpdateMemberRole<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                user_id: Err("user_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateMemberRole>,
+            <V as std::convert::TryInto<
+                types::UpdateMemberRole,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateMemberRole` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateMemberRole,
+            ) -> types::builder::UpdateMemberRole,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, user_id, body } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateMemberRole::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/users/{}/role", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& user_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::list_guests`]
+
+[`Client::list_guests`]: super::Client::list_guests*/
+    #[derive(Debug, Clone)]
+    pub struct ListGuests<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        page: Result<Option<::std::num::NonZeroU32>, String>,
+        per_page: Result<Option<::std::num::NonZeroU32>, String>,
+        q: Result<Option<::std::string::String>, String>,
+        with: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ListGuests<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                page: Ok(None),
+                per_page: Ok(None),
+                q: Ok(None),
+                with: Ok(None),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn per_page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for per_page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn q<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.q = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for q failed".to_string()
+                });
+            self
+        }
+        pub fn with<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.with = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for with failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, page, per_page, q, with } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let per_page = per_page.map_err(Error::InvalidRequest)?;
+            let q = q.map_err(Error::InvalidRequest)?;
+            let with = with.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/guests", client.baseurl, encode_path(& org_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                .query(&progenitor_client::QueryParam::new("q", &q))
+                .query(&progenitor_client::QueryParam::new("with", &with))
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::create_guest`]
+
+[`Client::create_guest`]: super::Client::create_guest*/
+    #[derive(Debug, Clone)]
+    pub struct CreateGuest<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        body: Result<types::builder::CreateGuest, String>,
+    }
+    impl<'a> CreateGuest<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateGuest>,
+            <V as std::convert::TryInto<types::CreateGuest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateGuest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateGuest,
+            ) -> types::builder::CreateGuest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, body } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::CreateGuest::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/guests", client.baseurl, encode_path(& org_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::get_guest`]
+
+[`Client::get_guest`]: super::Client::get_guest*/
+    #[derive(Debug, Clone)]
+    pub struct GetGuest<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        guest_email: Result<::std::string::String, String>,
+        with: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> GetGuest<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                guest_email: Err("guest_email was not initialized".to_string()),
+                with: Ok(None),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn guest_email<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.guest_email = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for guest_email failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn with<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.with = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for with failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, guest_email, with } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let guest_email = guest_email.map_err(Error::InvalidRequest)?;
+            let with = with.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/guests/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& guest_email.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("with", &with))
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::update_guest`]
+
+[`Client::update_guest`]: super::Client::update_guest*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateGuest<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        guest_email: Result<::std::string::String, String>,
+        body: Result<types::builder::UpdateGuest, String>,
+    }
+    impl<'a> UpdateGuest<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                guest_email: Err("guest_email was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn guest_email<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.guest_email = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for guest_email failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateGuest>,
+            <V as std::convert::TryInto<types::UpdateGuest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateGuest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateGuest,
+            ) -> types::builder::UpdateGuest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, guest_email, body } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let guest_email = guest_email.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::UpdateGuest::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/guests/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& guest_email.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::delete_guest`]
+
+[`Client::delete_guest`]: super::Client::delete_guest*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteGuest<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        guest_email: Result<::std::string::String, String>,
+    }
+    impl<'a> DeleteGuest<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                guest_email: Err("guest_email was not initialized".to_string()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn guest_email<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.guest_email = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for guest_email failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, guest_email } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let guest_email = guest_email.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/guests/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& guest_email.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::list_groups`]
+
+[`Client::list_groups`]: super::Client::list_groups*/
+    #[derive(Debug, Clone)]
+    pub struct ListGroups<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        page: Result<Option<::std::num::NonZeroU32>, String>,
+        per_page: Result<Option<::std::num::NonZeroU32>, String>,
+    }
+    impl<'a> ListGroups<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                page: Ok(None),
+                per_page: Ok(None),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn per_page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for per_page failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, page, per_page } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let per_page = per_page.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/groups", client.baseurl, encode_path(& org_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::create_group`]
+
+[`Client::create_group`]: super::Client::create_group*/
+    #[derive(Debug, Clone)]
+    pub struct CreateGroup<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        body: Result<types::builder::CreateGroup, String>,
+    }
+    impl<'a> CreateGroup<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateGroup>,
+            <V as std::convert::TryInto<types::CreateGroup>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateGroup` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateGroup,
+            ) -> types::builder::CreateGroup,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, body } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::CreateGroup::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/groups", client.baseurl, encode_path(& org_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::get_group`]
+
+[`Client::get_group`]: super::Client::get_group*/
+    #[derive(Debug, Clone)]
+    pub struct GetGroup<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        group_id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetGroup<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                group_id: Err("group_id was not initialized".to_string()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn group_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.group_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for group_id failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, group_id } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let group_id = group_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/groups/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& group_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::update_group`]
+
+[`Client::update_group`]: super::Client::update_group*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateGroup<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        group_id: Result<::std::string::String, String>,
+        body: Result<types::builder::UpdateGroup, String>,
+    }
+    impl<'a> UpdateGroup<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                group_id: Err("group_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn group_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.group_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for group_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateGroup>,
+            <V as std::convert::TryInto<types::UpdateGroup>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateGroup` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateGroup,
+            ) -> types::builder::UpdateGroup,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, group_id, body } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let group_id = group_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::UpdateGroup::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/groups/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& group_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::delete_group`]
+
+[`Client::delete_group`]: super::Client::delete_group*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteGroup<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        group_id: Result<::std::string::String, String>,
+    }
+    impl<'a> DeleteGroup<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                group_id: Err("group_id was not initialized".to_string()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn group_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.group_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for group_id failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, group_id } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let group_id = group_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/groups/{}", client.baseurl, encode_path(& org_id
+                .to_string()), encode_path(& group_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::list_tags`]
+
+[`Client::list_tags`]: super::Client::list_tags*/
+    #[derive(Debug, Clone)]
+    pub struct ListTags<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        page: Result<Option<::std::num::NonZeroU32>, String>,
+        per_page: Result<Option<::std::num::NonZeroU32>, String>,
+        q: Result<Option<::std::string::String>, String>,
+        with: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ListTags<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                page: Ok(None),
+                per_page: Ok(None),
+                q: Ok(None),
+                with: Ok(None),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn per_page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for per_page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn q<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.q = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for q failed".to_string()
+                });
+            self
+        }
+        pub fn with<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.with = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for with failed"
+                        .to_string()
+                });
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, page, per_page, q, with } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let per_page = per_page.map_err(Error::InvalidRequest)?;
+            let q = q.map_err(Error::InvalidRequest)?;
+            let with = with.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/tags", client.baseurl, encode_path(& org_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                .query(&progenitor_client::QueryParam::new("q", &q))
+                .query(&progenitor_client::QueryParam::new("with", &with))
+                .build()?;
+            Ok((client, request))
+        }
+    }
+    /**Builder for [`Client::create_tag`]
+
+[`Client::create_tag`]: super::Client::create_tag*/
+    #[derive(Debug, Clone)]
+    pub struct CreateTag<'a> {
+        client: &'a super::Client,
+        org_id: Result<::std::string::String, String>,
+        body: Result<types::builder::CreateTag, String>,
+    }
+    impl<'a> CreateTag<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                org_id: Err("org_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn org_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.org_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for org_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateTag>,
+            <V as std::convert::TryInto<types::CreateTag>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateTag` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::CreateTag) -> types::builder::CreateTag,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// The request, checked and ready to send, and the client it belongs to.
+        pub(crate) fn build(
+            self,
+        ) -> Result<(&'a super::Client, reqwest::Request), Error> {
+            let Self { client, org_id, body } = self;
+            let org_id = org_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::CreateTag::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organizations/{}/tags", client.baseurl, encode_path(& org_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
                 .build()?;
             Ok((client, request))
         }

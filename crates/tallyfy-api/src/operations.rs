@@ -577,6 +577,102 @@ pub static OPERATIONS: &[Operation] = &[
         >(status, body),
     },
     Operation {
+        id: "get_tag",
+        method: "GET",
+        path: "/organizations/{org_id}/tags/{tag_id}",
+        summary: "Get a tag.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The tag."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "tags",
+        command: "get",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "tag_id",
+                flag: "tag-id",
+                location: "path",
+                required: true,
+                description: "The tag's ID.",
+            },
+            Param {
+                name: "with",
+                flag: "with",
+                location: "query",
+                required: false,
+                description: "`statistics` adds usage counts.",
+            },
+        ],
+        docs: &["code-samples/tags/get-tag.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TagEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "update_tag",
+        method: "PUT",
+        path: "/organizations/{org_id}/tags/{tag_id}",
+        summary: "Update a tag.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The updated tag."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "tags",
+        command: "update",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "tag_id",
+                flag: "tag-id",
+                location: "path",
+                required: true,
+                description: "The tag's ID.",
+            },
+            Param {
+                name: "body",
+                flag: "body",
+                location: "body",
+                required: true,
+                description: "The request body, as JSON.",
+            },
+        ],
+        docs: &["code-samples/tags/update-tag.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TagEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
         id: "delete_tag",
         method: "DELETE",
         path: "/organizations/{org_id}/tags/{tag_id}",
@@ -1532,6 +1628,870 @@ pub static OPERATIONS: &[Operation] = &[
             types::ErrorBody,
         >(status, body),
     },
+    Operation {
+        id: "list_members",
+        method: "GET",
+        path: "/organizations/{org_id}/users",
+        summary: "List members.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "A page of members."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "members",
+        command: "list",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "q",
+                flag: "q",
+                location: "query",
+                required: false,
+                description: "Search first names, last names and emails.",
+            },
+            Param {
+                name: "with",
+                flag: "with",
+                location: "query",
+                required: false,
+                description: "Related data, comma-separated: `groups`, `stats`, ...",
+            },
+            Param {
+                name: "sort",
+                flag: "sort",
+                location: "query",
+                required: false,
+                description: "A field, `-` first for descending.",
+            },
+            Param {
+                name: "page",
+                flag: "page",
+                location: "query",
+                required: false,
+                description: "The page to return, starting at 1.",
+            },
+            Param {
+                name: "per_page",
+                flag: "per-page",
+                location: "query",
+                required: false,
+                description: "Items per page.",
+            },
+        ],
+        docs: &["code-samples/members/list-members.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::MemberPage,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "invite_member",
+        method: "POST",
+        path: "/organizations/{org_id}/users/invite",
+        summary: "Invite a member.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The invited member, with status `invited`."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("422", "Invalid, or the email already belongs to a member."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "members",
+        command: "invite",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "body",
+                flag: "body",
+                location: "body",
+                required: true,
+                description: "The request body, as JSON.",
+            },
+        ],
+        docs: &["code-samples/members/invite-member.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::MemberEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "get_member",
+        method: "GET",
+        path: "/organizations/{org_id}/users/{user_id}",
+        summary: "Get a member.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The member."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "members",
+        command: "get",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "user_id",
+                flag: "user-id",
+                location: "path",
+                required: true,
+                description: "The member's ID (an integer).",
+            },
+            Param {
+                name: "with",
+                flag: "with",
+                location: "query",
+                required: false,
+                description: "Related data, comma-separated: `groups`, `stats`, ...",
+            },
+        ],
+        docs: &["code-samples/members/get-member.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::MemberEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "update_member",
+        method: "PUT",
+        path: "/organizations/{org_id}/users/{user_id}",
+        summary: "Update a member.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The updated member."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "members",
+        command: "update",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "user_id",
+                flag: "user-id",
+                location: "path",
+                required: true,
+                description: "The member's ID (an integer).",
+            },
+            Param {
+                name: "body",
+                flag: "body",
+                location: "body",
+                required: true,
+                description: "The request body, as JSON.",
+            },
+        ],
+        docs: &["code-samples/members/update-member.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::MemberEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "remove_member",
+        method: "DELETE",
+        path: "/organizations/{org_id}/users/{user_id}",
+        summary: "Remove a member.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The removed member, with status `disabled`."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "members",
+        command: "remove",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "user_id",
+                flag: "user-id",
+                location: "path",
+                required: true,
+                description: "The member's ID (an integer).",
+            },
+            Param {
+                name: "with_reassignment",
+                flag: "with-reassignment",
+                location: "query",
+                required: false,
+                description: "`true` reassigns the member's tasks first.",
+            },
+            Param {
+                name: "to",
+                flag: "to",
+                location: "query",
+                required: false,
+                description: "The member who receives them.",
+            },
+        ],
+        docs: &["code-samples/members/remove-member.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::MemberEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "update_member_role",
+        method: "PUT",
+        path: "/organizations/{org_id}/users/{user_id}/role",
+        summary: "Change a member's role.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The member with the new role."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "members",
+        command: "role",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "user_id",
+                flag: "user-id",
+                location: "path",
+                required: true,
+                description: "The member's ID (an integer).",
+            },
+            Param {
+                name: "body",
+                flag: "body",
+                location: "body",
+                required: true,
+                description: "The request body, as JSON.",
+            },
+        ],
+        docs: &["code-samples/members/update-member-role.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::MemberEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "list_guests",
+        method: "GET",
+        path: "/organizations/{org_id}/guests",
+        summary: "List guests.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "A page of guests."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "guests",
+        command: "list",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "q",
+                flag: "q",
+                location: "query",
+                required: false,
+                description: "Search the emails.",
+            },
+            Param {
+                name: "with",
+                flag: "with",
+                location: "query",
+                required: false,
+                description: "`stats` adds each guest's task counts.",
+            },
+            Param {
+                name: "page",
+                flag: "page",
+                location: "query",
+                required: false,
+                description: "The page to return, starting at 1.",
+            },
+            Param {
+                name: "per_page",
+                flag: "per-page",
+                location: "query",
+                required: false,
+                description: "Items per page.",
+            },
+        ],
+        docs: &["code-samples/guests/list-guests.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::GuestPage,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "create_guest",
+        method: "POST",
+        path: "/organizations/{org_id}/guests",
+        summary: "Create a guest.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("201", "The guest."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("422", "Invalid, or the email belongs to a member."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "guests",
+        command: "create",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "body",
+                flag: "body",
+                location: "body",
+                required: true,
+                description: "The request body, as JSON.",
+            },
+        ],
+        docs: &["code-samples/guests/create-guest.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::GuestEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "get_guest",
+        method: "GET",
+        path: "/organizations/{org_id}/guests/{guest_email}",
+        summary: "Get a guest.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("201", "The guest."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "guests",
+        command: "get",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "guest_email",
+                flag: "guest-email",
+                location: "path",
+                required: true,
+                description: "The guest's email address, as registered: `@`, `+` and `%` reach the server intact.",
+            },
+            Param {
+                name: "with",
+                flag: "with",
+                location: "query",
+                required: false,
+                description: "`stats` adds task counts.",
+            },
+        ],
+        docs: &["code-samples/guests/get-guest.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::GuestEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "update_guest",
+        method: "PUT",
+        path: "/organizations/{org_id}/guests/{guest_email}",
+        summary: "Update a guest.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("201", "The updated guest."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "guests",
+        command: "update",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "guest_email",
+                flag: "guest-email",
+                location: "path",
+                required: true,
+                description: "The guest's email address, as registered: `@`, `+` and `%` reach the server intact.",
+            },
+            Param {
+                name: "body",
+                flag: "body",
+                location: "body",
+                required: true,
+                description: "The request body, as JSON.",
+            },
+        ],
+        docs: &["code-samples/guests/update-guest.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::GuestEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "delete_guest",
+        method: "DELETE",
+        path: "/organizations/{org_id}/guests/{guest_email}",
+        summary: "Delete a guest.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "Deleted; the guest as it was."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "No such guest (Tallyfy's answer for an unknown email)."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "guests",
+        command: "delete",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "guest_email",
+                flag: "guest-email",
+                location: "path",
+                required: true,
+                description: "The guest's email address, as registered: `@`, `+` and `%` reach the server intact.",
+            },
+        ],
+        docs: &["code-samples/guests/delete-guest.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::GuestEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "list_groups",
+        method: "GET",
+        path: "/organizations/{org_id}/groups",
+        summary: "List groups.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "A page of groups."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "groups",
+        command: "list",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "page",
+                flag: "page",
+                location: "query",
+                required: false,
+                description: "The page to return, starting at 1.",
+            },
+            Param {
+                name: "per_page",
+                flag: "per-page",
+                location: "query",
+                required: false,
+                description: "Items per page.",
+            },
+        ],
+        docs: &["code-samples/groups/list-groups.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::GroupPage,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "create_group",
+        method: "POST",
+        path: "/organizations/{org_id}/groups",
+        summary: "Create a group.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("201", "The group."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "groups",
+        command: "create",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "body",
+                flag: "body",
+                location: "body",
+                required: true,
+                description: "The request body, as JSON.",
+            },
+        ],
+        docs: &["code-samples/groups/create-group.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::GroupEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "get_group",
+        method: "GET",
+        path: "/organizations/{org_id}/groups/{group_id}",
+        summary: "Get a group.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The group."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "groups",
+        command: "get",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "group_id",
+                flag: "group-id",
+                location: "path",
+                required: true,
+                description: "The group's ID.",
+            },
+        ],
+        docs: &["code-samples/groups/get-group.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::GroupEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "update_group",
+        method: "PUT",
+        path: "/organizations/{org_id}/groups/{group_id}",
+        summary: "Update a group.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("201", "The updated group."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "groups",
+        command: "update",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "group_id",
+                flag: "group-id",
+                location: "path",
+                required: true,
+                description: "The group's ID.",
+            },
+            Param {
+                name: "body",
+                flag: "body",
+                location: "body",
+                required: true,
+                description: "The request body, as JSON.",
+            },
+        ],
+        docs: &["code-samples/groups/update-group.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::GroupEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "delete_group",
+        method: "DELETE",
+        path: "/organizations/{org_id}/groups/{group_id}",
+        summary: "Delete a group.",
+        irreversible: true,
+        returns_body: false,
+        responses: &[
+            ("204", "Deleted."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+            ("2XX", "Any other success status: also success, body ignored."),
+        ],
+        group: "groups",
+        command: "delete",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "group_id",
+                flag: "group-id",
+                location: "path",
+                required: true,
+                description: "The group's ID.",
+            },
+        ],
+        docs: &["code-samples/groups/delete-group.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            crate::NoBody,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "list_tags",
+        method: "GET",
+        path: "/organizations/{org_id}/tags",
+        summary: "List tags.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "A page of tags."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "tags",
+        command: "list",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "q",
+                flag: "q",
+                location: "query",
+                required: false,
+                description: "Search the titles.",
+            },
+            Param {
+                name: "with",
+                flag: "with",
+                location: "query",
+                required: false,
+                description: "`statistics` adds usage counts.",
+            },
+            Param {
+                name: "page",
+                flag: "page",
+                location: "query",
+                required: false,
+                description: "The page to return, starting at 1.",
+            },
+            Param {
+                name: "per_page",
+                flag: "per-page",
+                location: "query",
+                required: false,
+                description: "Items per page.",
+            },
+        ],
+        docs: &["code-samples/tags/list-tags.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TagPage,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "create_tag",
+        method: "POST",
+        path: "/organizations/{org_id}/tags",
+        summary: "Create a tag.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("201", "The tag."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "tags",
+        command: "create",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "body",
+                flag: "body",
+                location: "body",
+                required: true,
+                description: "The request body, as JSON.",
+            },
+        ],
+        docs: &["code-samples/tags/create-tag.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::TagEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
 ];
 impl Call for builder::ListProcesses<'_> {
     type Output = types::RunPage;
@@ -1689,9 +2649,34 @@ impl Call for builder::PermanentlyDeleteTask<'_> {
         Ok(())
     }
 }
+impl Call for builder::GetTag<'_> {
+    type Output = types::TagEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[12usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::GetTag::build(self).map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::UpdateTag<'_> {
+    type Output = types::TagEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[13usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::UpdateTag::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
 impl Call for builder::DeleteTag<'_> {
     type Output = ();
-    const OPERATION: &'static Operation = &OPERATIONS[12usize];
+    const OPERATION: &'static Operation = &OPERATIONS[14usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::DeleteTag::build(self)
             .map_err(|e| e.to_string())?;
@@ -1704,7 +2689,7 @@ impl Call for builder::DeleteTag<'_> {
 }
 impl Call for builder::ListTasks<'_> {
     type Output = types::TaskPage;
-    const OPERATION: &'static Operation = &OPERATIONS[13usize];
+    const OPERATION: &'static Operation = &OPERATIONS[15usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::ListTasks::build(self)
             .map_err(|e| e.to_string())?;
@@ -1717,7 +2702,7 @@ impl Call for builder::ListTasks<'_> {
 }
 impl Call for builder::CreateTask<'_> {
     type Output = types::TaskEnvelope;
-    const OPERATION: &'static Operation = &OPERATIONS[14usize];
+    const OPERATION: &'static Operation = &OPERATIONS[16usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::CreateTask::build(self)
             .map_err(|e| e.to_string())?;
@@ -1730,7 +2715,7 @@ impl Call for builder::CreateTask<'_> {
 }
 impl Call for builder::ListProcessTasks<'_> {
     type Output = types::TaskPage;
-    const OPERATION: &'static Operation = &OPERATIONS[15usize];
+    const OPERATION: &'static Operation = &OPERATIONS[17usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::ListProcessTasks::build(self)
             .map_err(|e| e.to_string())?;
@@ -1743,7 +2728,7 @@ impl Call for builder::ListProcessTasks<'_> {
 }
 impl Call for builder::GetProcessTask<'_> {
     type Output = types::TaskEnvelope;
-    const OPERATION: &'static Operation = &OPERATIONS[16usize];
+    const OPERATION: &'static Operation = &OPERATIONS[18usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::GetProcessTask::build(self)
             .map_err(|e| e.to_string())?;
@@ -1756,7 +2741,7 @@ impl Call for builder::GetProcessTask<'_> {
 }
 impl Call for builder::UpdateProcessTask<'_> {
     type Output = types::TaskEnvelope;
-    const OPERATION: &'static Operation = &OPERATIONS[17usize];
+    const OPERATION: &'static Operation = &OPERATIONS[19usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::UpdateProcessTask::build(self)
             .map_err(|e| e.to_string())?;
@@ -1769,7 +2754,7 @@ impl Call for builder::UpdateProcessTask<'_> {
 }
 impl Call for builder::CompleteProcessTask<'_> {
     type Output = types::TaskEnvelope;
-    const OPERATION: &'static Operation = &OPERATIONS[18usize];
+    const OPERATION: &'static Operation = &OPERATIONS[20usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::CompleteProcessTask::build(self)
             .map_err(|e| e.to_string())?;
@@ -1782,7 +2767,7 @@ impl Call for builder::CompleteProcessTask<'_> {
 }
 impl Call for builder::ReopenProcessTask<'_> {
     type Output = types::TaskEnvelope;
-    const OPERATION: &'static Operation = &OPERATIONS[19usize];
+    const OPERATION: &'static Operation = &OPERATIONS[21usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::ReopenProcessTask::build(self)
             .map_err(|e| e.to_string())?;
@@ -1795,7 +2780,7 @@ impl Call for builder::ReopenProcessTask<'_> {
 }
 impl Call for builder::CompleteTask<'_> {
     type Output = types::TaskEnvelope;
-    const OPERATION: &'static Operation = &OPERATIONS[20usize];
+    const OPERATION: &'static Operation = &OPERATIONS[22usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::CompleteTask::build(self)
             .map_err(|e| e.to_string())?;
@@ -1808,7 +2793,7 @@ impl Call for builder::CompleteTask<'_> {
 }
 impl Call for builder::ReopenTask<'_> {
     type Output = types::TaskEnvelope;
-    const OPERATION: &'static Operation = &OPERATIONS[21usize];
+    const OPERATION: &'static Operation = &OPERATIONS[23usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::ReopenTask::build(self)
             .map_err(|e| e.to_string())?;
@@ -1821,7 +2806,7 @@ impl Call for builder::ReopenTask<'_> {
 }
 impl Call for builder::ListActivity<'_> {
     type Output = types::ActivityPage;
-    const OPERATION: &'static Operation = &OPERATIONS[22usize];
+    const OPERATION: &'static Operation = &OPERATIONS[24usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::ListActivity::build(self)
             .map_err(|e| e.to_string())?;
@@ -1834,7 +2819,7 @@ impl Call for builder::ListActivity<'_> {
 }
 impl Call for builder::ListTemplates<'_> {
     type Output = types::TemplatePage;
-    const OPERATION: &'static Operation = &OPERATIONS[23usize];
+    const OPERATION: &'static Operation = &OPERATIONS[25usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::ListTemplates::build(self)
             .map_err(|e| e.to_string())?;
@@ -1847,7 +2832,7 @@ impl Call for builder::ListTemplates<'_> {
 }
 impl Call for builder::CreateTemplate<'_> {
     type Output = types::TemplateEnvelope;
-    const OPERATION: &'static Operation = &OPERATIONS[24usize];
+    const OPERATION: &'static Operation = &OPERATIONS[26usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::CreateTemplate::build(self)
             .map_err(|e| e.to_string())?;
@@ -1860,7 +2845,7 @@ impl Call for builder::CreateTemplate<'_> {
 }
 impl Call for builder::GetTemplate<'_> {
     type Output = types::TemplateEnvelope;
-    const OPERATION: &'static Operation = &OPERATIONS[25usize];
+    const OPERATION: &'static Operation = &OPERATIONS[27usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::GetTemplate::build(self)
             .map_err(|e| e.to_string())?;
@@ -1873,7 +2858,7 @@ impl Call for builder::GetTemplate<'_> {
 }
 impl Call for builder::UpdateTemplate<'_> {
     type Output = types::TemplateEnvelope;
-    const OPERATION: &'static Operation = &OPERATIONS[26usize];
+    const OPERATION: &'static Operation = &OPERATIONS[28usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::UpdateTemplate::build(self)
             .map_err(|e| e.to_string())?;
@@ -1886,7 +2871,7 @@ impl Call for builder::UpdateTemplate<'_> {
 }
 impl Call for builder::ArchiveTemplate<'_> {
     type Output = types::TemplateDeleted;
-    const OPERATION: &'static Operation = &OPERATIONS[27usize];
+    const OPERATION: &'static Operation = &OPERATIONS[29usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::ArchiveTemplate::build(self)
             .map_err(|e| e.to_string())?;
@@ -1899,9 +2884,243 @@ impl Call for builder::ArchiveTemplate<'_> {
 }
 impl Call for builder::PermanentlyDeleteTemplate<'_> {
     type Output = types::TemplateDeleted;
-    const OPERATION: &'static Operation = &OPERATIONS[28usize];
+    const OPERATION: &'static Operation = &OPERATIONS[30usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::PermanentlyDeleteTemplate::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::ListMembers<'_> {
+    type Output = types::MemberPage;
+    const OPERATION: &'static Operation = &OPERATIONS[31usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::ListMembers::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::InviteMember<'_> {
+    type Output = types::MemberEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[32usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::InviteMember::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::GetMember<'_> {
+    type Output = types::MemberEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[33usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::GetMember::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::UpdateMember<'_> {
+    type Output = types::MemberEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[34usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::UpdateMember::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::RemoveMember<'_> {
+    type Output = types::MemberEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[35usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::RemoveMember::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::UpdateMemberRole<'_> {
+    type Output = types::MemberEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[36usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::UpdateMemberRole::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::ListGuests<'_> {
+    type Output = types::GuestPage;
+    const OPERATION: &'static Operation = &OPERATIONS[37usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::ListGuests::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::CreateGuest<'_> {
+    type Output = types::GuestEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[38usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::CreateGuest::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::GetGuest<'_> {
+    type Output = types::GuestEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[39usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::GetGuest::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::UpdateGuest<'_> {
+    type Output = types::GuestEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[40usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::UpdateGuest::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::DeleteGuest<'_> {
+    type Output = types::GuestEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[41usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::DeleteGuest::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::ListGroups<'_> {
+    type Output = types::GroupPage;
+    const OPERATION: &'static Operation = &OPERATIONS[42usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::ListGroups::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::CreateGroup<'_> {
+    type Output = types::GroupEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[43usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::CreateGroup::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::GetGroup<'_> {
+    type Output = types::GroupEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[44usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::GetGroup::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::UpdateGroup<'_> {
+    type Output = types::GroupEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[45usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::UpdateGroup::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::DeleteGroup<'_> {
+    type Output = ();
+    const OPERATION: &'static Operation = &OPERATIONS[46usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::DeleteGroup::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        Ok(())
+    }
+}
+impl Call for builder::ListTags<'_> {
+    type Output = types::TagPage;
+    const OPERATION: &'static Operation = &OPERATIONS[47usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::ListTags::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::CreateTag<'_> {
+    type Output = types::TagEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[48usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::CreateTag::build(self)
             .map_err(|e| e.to_string())?;
         Ok((client.inner.clone(), request))
     }

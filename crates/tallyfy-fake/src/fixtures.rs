@@ -115,7 +115,8 @@ impl Fixtures {
     /// three kick-off fields; the first has a required one; the last is archived),
     /// processes launched from them (about 40% archived, one task per step of their
     /// template, their progress counting the completed ones), one-off tasks (one per
-    /// five processes, some archived) and twenty tags.
+    /// five processes, some archived), twenty tags, six members (the tokens' users among
+    /// them), four guests and three groups.
     pub fn build(self) -> Store {
         // Templates come from draws of their own, so that adding them kept the IDs of
         // everything else a seed made before.
@@ -255,9 +256,10 @@ impl Fixtures {
             );
         }
         for n in 0..20 {
+            let id = format!("tag{n:02}{:06x}", rng.u32(..1 << 24));
             store
                 .tags
-                .insert(format!("tag{n:02}{:06x}", rng.u32(..1 << 24)));
+                .insert(id.clone(), crate::people::seeded_tag(id, n));
         }
         store.templates = templates.into_iter().map(|t| (t.id.clone(), t)).collect();
         store.last_increment = Increments {
@@ -266,6 +268,9 @@ impl Fixtures {
             template: TEMPLATES.len() as i64,
         };
         store.rng = fastrand::Rng::with_seed(derived(self.seed, 0x7265_7175_6573_7473));
+        // Members, guests and groups draw from a stream of their own too.
+        let people = fastrand::Rng::with_seed(derived(self.seed, 0x7065_6f70_6c65));
+        crate::people::seed(&mut store, people);
         store
     }
 }
@@ -442,7 +447,7 @@ mod tests {
             .map(|t| t.id.as_str())
             .collect();
         assert!(one_off.contains(&"oneoff118ef7ff52"), "{one_off:?}");
-        assert!(first.tags.iter().any(|t| t == "tag0022b8d2"));
+        assert!(first.tags.keys().any(|t| t == "tag0022b8d2"));
     }
 
     #[test]

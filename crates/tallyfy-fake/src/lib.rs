@@ -3,7 +3,8 @@
 //! It serves every operation of the spec with Tallyfy's documented semantics. Requests
 //! need a non-empty `X-Tallyfy-Client` header (the docs say `APIClient`; Tallyfy's Python
 //! SDK sends `TallyfySDK`, its n8n node `n8n`) and a known token (401 otherwise); the
-//! member token gets 403 on permanent deletes. Every answer carries an `X-Request-Id`.
+//! member token gets 403 on permanent deletes and on reading or changing one member
+//! (`get_member`, `update_member`, `update_member_role`, `remove_member`). Every answer carries an `X-Request-Id`.
 //!
 //! # What it holds
 //!
@@ -12,8 +13,11 @@
 //! `date` or `dropdown`, some required; the first template always has a required one;
 //! the last is archived); processes launched from them, about 40% archived, each with one
 //! task per step of its template and `progress` counting the completed ones; one-off
-//! tasks beside them (one per five processes, some archived); twenty tags. Template,
-//! step and kick-off field IDs, like process IDs, are 32 hexadecimal characters.
+//! tasks beside them (one per five processes, some archived); twenty tags with titles
+//! and colors; six members with integer IDs (the admin token's [`ADMIN_USER_ID`], the
+//! member token's [`MEMBER_USER_ID`], roles `admin`, `standard`, `light`); four guests
+//! known by email (`client+ops@example.com` among them); three groups of both. Template,
+//! step, kick-off field and group IDs, like process IDs, are 32 hexadecimal characters.
 //!
 //! # The workflow
 //!
@@ -42,6 +46,19 @@
 //!   `true`) and refuses its launches; its processes go on. Its permanent delete is 403
 //!   for a member, 422 until it is archived, then 200, then 404. `update_template` needs
 //!   `title` (422).
+//! - **People and tags**: `invite_member` answers 200 with status `invited` (422 for
+//!   an email a member has; `admin` only from an administrator, 403); `update_member`
+//!   needs `first_name`, `last_name`, `timezone` (422); `update_member_role` takes
+//!   `admin`, `standard` or `light` (422 otherwise); `remove_member` answers 200 with
+//!   status `disabled` and the member leaves the lists (then 404), 400 for the default
+//!   administrator, `with_reassignment=true&to=ID` hands its tasks over. Guests are
+//!   addressed by email, matched exactly as sent once percent-decoded (`+` stays `+`):
+//!   `create_guest` 201 (422 for a member's email), `get_guest` and `update_guest` 201
+//!   (as documented), `delete_guest` 200 with the guest, 422 for an unknown email (as
+//!   documented). Groups: `create_group` 201 (`name` required, unique), `update_group`
+//!   201 (`members`, `guests` replace), `delete_group` 204, for good. Tags:
+//!   `create_tag` 201 (`title` required, unique, at most 30; `color` `#rrggbb`),
+//!   `update_tag` 200, `delete_tag` 204 even when absent.
 //! - **Activity**: launches, updates, completions, reopenings, archivings, restorations
 //!   and deletes are recorded as they happen; `list_activity` lists them newest first,
 //!   `entity_type=run&entity_id=<process>` narrows it to a process and its tasks.
@@ -97,8 +114,10 @@
 //! ```
 
 mod activity;
+pub mod conformance;
 mod faults;
 mod fixtures;
+mod people;
 mod processes;
 mod server;
 mod store;
@@ -389,7 +408,29 @@ impl FakeServer {
 
     /// Every tag ID, sorted.
     pub fn tag_ids(&self) -> Vec<String> {
-        self.shared.store().tags.iter().cloned().collect()
+        self.shared.store().tags.keys().cloned().collect()
+    }
+
+    /// The IDs of the members not removed, sorted: [`ADMIN_USER_ID`] and
+    /// [`MEMBER_USER_ID`] among them.
+    pub fn member_ids(&self) -> Vec<u64> {
+        let store = self.shared.store();
+        store
+            .members
+            .values()
+            .filter(|m| m.status != "disabled")
+            .map(|m| m.id)
+            .collect()
+    }
+
+    /// Every guest's email, exactly as registered, sorted.
+    pub fn guest_emails(&self) -> Vec<String> {
+        self.shared.store().guests.keys().cloned().collect()
+    }
+
+    /// Every group ID, sorted.
+    pub fn group_ids(&self) -> Vec<String> {
+        self.shared.store().groups.keys().cloned().collect()
     }
 
     /// Makes the next request (after any already queued) meet `fault`, whatever the

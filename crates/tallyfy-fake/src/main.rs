@@ -11,19 +11,25 @@ use tallyfy_fake::{FakeServer, Faults};
 /// It serves every operation of the spec, at / and under /api. Seeded (the same seed,
 /// the same data): ten templates with steps and kick-off fields (the first with a
 /// required one, the last archived), processes launched from them with one task per
-/// step, one-off tasks and tags.
+/// step, one-off tasks, tags (titles and colors), six members (admin, standard, light;
+/// integer IDs, the tokens' users among them), four guests known by email (two with `+`)
+/// and three groups.
 ///
 /// It runs the workflow: a launch makes a process with one task per step and refuses
 /// (422) a missing required kick-off value, naming prerun.<timeline id>; completing tasks
 /// advances the process's progress and the last completes it; reopening reverts;
 /// archiving a template hides it from lists and its permanent delete needs it archived
 /// first (422), then answers 404; one-off tasks live beside processes; the activity feed
-/// records what happens.
+/// records what happens. Members are invited (422 for a member's email), updated,
+/// given a role (admin, standard or light) and removed (status disabled); guests are
+/// addressed by their email exactly as sent, once percent-decoded (get_guest and
+/// update_guest answer 201, delete_guest 422 for an unknown email, as documented);
+/// groups are deleted for good (204, then 404); tags are listed, created, read, updated.
 ///
 /// Requests need Authorization: Bearer TOKEN (the admin or member token) and a non-empty
 /// X-Tallyfy-Client header (APIClient as documented; any other name too, such as
 /// TallyfySDK or n8n); without them the answer is 401. The member token is refused (403)
-/// on permanent deletes. Answers have the shapes of Tallyfy's documented examples:
+/// on permanent deletes and on reading or changing a member. Answers have the shapes of Tallyfy's documented examples:
 /// integer user IDs, null for unset fields where the examples show null, and Tallyfy's
 /// error bodies (RESOURCE_NOT_FOUND, ENDPOINT_NOT_FOUND, {"error": true, "errors":
 /// {...}} for 422, RATE_LIMIT_EXCEEDED for 429).
@@ -64,11 +70,25 @@ struct Args {
     /// Fraction of requests whose connection is reset.
     #[arg(long, default_value_t = 0.0)]
     resets: f64,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Serves the fault table (tests/conformance/faults.json) to an SDK in any language:
+    /// arm a row for an operation, call your SDK against the base URL it answers with,
+    /// post what your SDK returned, read the verdict. See tests/conformance/README.md.
+    Conformance(tallyfy_fake::conformance::ConformanceArgs),
 }
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let args = Args::parse();
+    if let Some(Command::Conformance(conformance)) = args.command {
+        let code = tallyfy_fake::conformance::run(conformance).await?;
+        std::process::exit(code);
+    }
     let faults = Faults {
         rate_limit: args.rate_limit,
         latency: Duration::from_millis(args.latency_ms),

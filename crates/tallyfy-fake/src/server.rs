@@ -116,7 +116,40 @@ pub(crate) fn router(shared: Shared) -> Router {
             "/organizations/{org_id}/completed-tasks/{task_id}",
             delete(reopen_task),
         )
-        .route("/organizations/{org_id}/tags/{tag_id}", delete(delete_tag))
+        .route(
+            "/organizations/{org_id}/tags",
+            get(list_tags).post(create_tag),
+        )
+        .route(
+            "/organizations/{org_id}/tags/{tag_id}",
+            delete(delete_tag).get(get_tag).put(update_tag),
+        )
+        .route("/organizations/{org_id}/users", get(list_members))
+        .route("/organizations/{org_id}/users/invite", post(invite_member))
+        .route(
+            "/organizations/{org_id}/users/{user_id}",
+            get(get_member).put(update_member).delete(remove_member),
+        )
+        .route(
+            "/organizations/{org_id}/users/{user_id}/role",
+            put(update_member_role),
+        )
+        .route(
+            "/organizations/{org_id}/guests",
+            get(list_guests).post(create_guest),
+        )
+        .route(
+            "/organizations/{org_id}/guests/{guest_email}",
+            get(get_guest).put(update_guest).delete(delete_guest),
+        )
+        .route(
+            "/organizations/{org_id}/groups",
+            get(list_groups).post(create_group),
+        )
+        .route(
+            "/organizations/{org_id}/groups/{group_id}",
+            get(get_group).put(update_group).delete(delete_group),
+        )
         .route("/organizations/{org_id}/activity-feeds", get(list_activity))
         .route(
             "/organizations/{org_id}/checklists",
@@ -655,6 +688,237 @@ async fn permanently_delete_template(
             })
         });
     answer(result)
+}
+
+/// Members, guests, groups and tags: the people and labels of the organization.
+///
+/// The member token is refused (403) what only administrators may do to members.
+fn manages_members(role: Role) -> Result<(), Refusal> {
+    match role {
+        Role::Admin => Ok(()),
+        Role::Member => Err(Refusal::new(
+            403,
+            "Only administrators can manage members.",
+            "FORBIDDEN",
+        )),
+    }
+}
+
+/// `status` with `body`, or the refusal.
+fn with_status(result: Result<Value, Refusal>, status: StatusCode) -> Response {
+    match result {
+        Ok(body) => (status, Json(body)).into_response(),
+        Err(refusal) => refuse(refusal),
+    }
+}
+
+async fn list_members(
+    State(shared): State<Shared>,
+    Path(org_id): Path<String>,
+    Query(params): Params,
+) -> Response {
+    answer(member_of(&shared, &org_id).and_then(|()| shared.store().list_members(&params)))
+}
+
+async fn invite_member(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path(org_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    answer(in_org(&shared, &org_id, role, |store, ctx| {
+        store.invite_member(&object(&body)?, role == Role::Admin, ctx)
+    }))
+}
+
+async fn get_member(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, user_id)): Path<(String, String)>,
+    Query(params): Params,
+) -> Response {
+    answer(
+        member_of(&shared, &org_id)
+            .and_then(|()| manages_members(role))
+            .and_then(|()| shared.store().get_member(&user_id, &params)),
+    )
+}
+
+async fn update_member(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, user_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    answer(in_org(&shared, &org_id, role, |store, ctx| {
+        manages_members(role)?;
+        store.update_member(&user_id, &object(&body)?, ctx)
+    }))
+}
+
+async fn update_member_role(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, user_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    answer(in_org(&shared, &org_id, role, |store, ctx| {
+        manages_members(role)?;
+        store.update_member_role(&user_id, &object(&body)?, ctx)
+    }))
+}
+
+async fn remove_member(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, user_id)): Path<(String, String)>,
+    Query(params): Params,
+) -> Response {
+    answer(in_org(&shared, &org_id, role, |store, ctx| {
+        manages_members(role)?;
+        store.remove_member(&user_id, &params, ctx)
+    }))
+}
+
+async fn list_guests(
+    State(shared): State<Shared>,
+    Path(org_id): Path<String>,
+    Query(params): Params,
+) -> Response {
+    answer(member_of(&shared, &org_id).and_then(|()| shared.store().list_guests(&params)))
+}
+
+async fn create_guest(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path(org_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    created(in_org(&shared, &org_id, role, |store, ctx| {
+        store.create_guest(&object(&body)?, ctx)
+    }))
+}
+
+/// The guest's email is the path segment percent-decoded, nothing more: `+` stays `+`.
+async fn get_guest(
+    State(shared): State<Shared>,
+    Path((org_id, email)): Path<(String, String)>,
+    Query(params): Params,
+) -> Response {
+    // Tallyfy documents 201 for this read.
+    created(member_of(&shared, &org_id).and_then(|()| shared.store().get_guest(&email, &params)))
+}
+
+async fn update_guest(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, email)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    // Tallyfy documents 201 for this update.
+    created(in_org(&shared, &org_id, role, |store, _| {
+        store.update_guest(&email, &object(&body)?)
+    }))
+}
+
+async fn delete_guest(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, email)): Path<(String, String)>,
+) -> Response {
+    answer(in_org(&shared, &org_id, role, |store, ctx| {
+        store.delete_guest(&email, ctx)
+    }))
+}
+
+async fn list_groups(
+    State(shared): State<Shared>,
+    Path(org_id): Path<String>,
+    Query(params): Params,
+) -> Response {
+    answer(member_of(&shared, &org_id).and_then(|()| shared.store().list_groups(&params)))
+}
+
+async fn create_group(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path(org_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    created(in_org(&shared, &org_id, role, |store, ctx| {
+        store.create_group(&object(&body)?, ctx)
+    }))
+}
+
+async fn get_group(
+    State(shared): State<Shared>,
+    Path((org_id, group_id)): Path<(String, String)>,
+) -> Response {
+    answer(member_of(&shared, &org_id).and_then(|()| shared.store().get_group(&group_id)))
+}
+
+async fn update_group(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, group_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    // Tallyfy documents 201 for this update.
+    with_status(
+        in_org(&shared, &org_id, role, |store, ctx| {
+            store.update_group(&group_id, &object(&body)?, ctx)
+        }),
+        StatusCode::CREATED,
+    )
+}
+
+async fn delete_group(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, group_id)): Path<(String, String)>,
+) -> Response {
+    let result = in_org(&shared, &org_id, role, |store, _| {
+        store.delete_group(&group_id)
+    });
+    empty(result, StatusCode::NO_CONTENT)
+}
+
+async fn list_tags(
+    State(shared): State<Shared>,
+    Path(org_id): Path<String>,
+    Query(params): Params,
+) -> Response {
+    answer(member_of(&shared, &org_id).and_then(|()| shared.store().list_tags(&params)))
+}
+
+async fn create_tag(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path(org_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    created(in_org(&shared, &org_id, role, |store, ctx| {
+        store.create_tag(&object(&body)?, ctx)
+    }))
+}
+
+async fn get_tag(
+    State(shared): State<Shared>,
+    Path((org_id, tag_id)): Path<(String, String)>,
+    Query(params): Params,
+) -> Response {
+    answer(member_of(&shared, &org_id).and_then(|()| shared.store().get_tag(&tag_id, &params)))
+}
+
+async fn update_tag(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, tag_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    answer(in_org(&shared, &org_id, role, |store, _| {
+        store.update_tag(&tag_id, &object(&body)?)
+    }))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! `tasks.rs` (tasks of processes and one-off tasks), `templates.rs` and `activity.rs`
 //! (the activity feed), each an `impl Store` of its own.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -14,6 +14,7 @@ use tallyfy_api::types::Run;
 
 use crate::activity::{Entity, Event};
 use crate::fixtures::iso;
+use crate::people::{Group, Guest, Member, Tag};
 
 /// The member ID of the administrator, whose token is the admin token.
 pub const ADMIN_USER_ID: u64 = 1001;
@@ -291,7 +292,13 @@ pub struct Store {
     pub(crate) tasks: BTreeMap<String, Task>,
     /// The IDs of each process's tasks, in order.
     pub(crate) run_tasks: BTreeMap<String, Vec<String>>,
-    pub(crate) tags: BTreeSet<String>,
+    pub(crate) tags: BTreeMap<String, Tag>,
+    /// The members, by ID (removed ones stay, `disabled`).
+    pub(crate) members: BTreeMap<u64, Member>,
+    /// The guests, by email exactly as registered.
+    pub(crate) guests: BTreeMap<String, Guest>,
+    /// The groups, by ID.
+    pub(crate) groups: BTreeMap<String, Group>,
     pub(crate) templates: BTreeMap<String, Template>,
     /// The activity feed, oldest first.
     pub(crate) events: Vec<Event>,
@@ -458,7 +465,7 @@ impl Store {
 
     /// `DELETE /tags/{id}`: succeeds whether or not the tag exists.
     pub(crate) fn delete_tag(&mut self, tag_id: &str, ctx: &Ctx<'_>) {
-        if self.tags.remove(tag_id) {
+        if self.tags.remove(tag_id).is_some() {
             let event = Event::new(
                 Entity::Tag(tag_id.into()),
                 None,
@@ -768,10 +775,10 @@ mod tests {
     #[test]
     fn tag_delete_succeeds_even_when_absent_and_tasks_follow_their_rules() {
         let mut store = store();
-        let tag = store.tags.iter().next().cloned().unwrap();
+        let tag = store.tags.keys().next().cloned().unwrap();
         store.delete_tag(&tag, &at(NOW));
         store.delete_tag(&tag, &at(NOW));
-        assert!(!store.tags.contains(&tag));
+        assert!(!store.tags.contains_key(&tag));
         let one_off = store
             .tasks
             .values()

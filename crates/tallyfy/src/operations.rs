@@ -280,6 +280,50 @@ let response = client.permanently_delete_task()
     pub fn permanently_delete_task(&self) -> builder::PermanentlyDeleteTask<'_> {
         self.api().permanently_delete_task()
     }
+    /**Get a tag
+
+Returns one tag.
+
+
+Sends a `GET` request to `/organizations/{org_id}/tags/{tag_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `tag_id`: The tag's ID.
+- `with`: `statistics` adds usage counts.
+```ignore
+let response = client.get_tag()
+    .org_id(org_id)
+    .tag_id(tag_id)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn get_tag(&self) -> builder::GetTag<'_> {
+        self.api().get_tag()
+    }
+    /**Update a tag
+
+Changes a tag's title or color.
+
+
+Sends a `PUT` request to `/organizations/{org_id}/tags/{tag_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `tag_id`: The tag's ID.
+- `body`
+```ignore
+let response = client.update_tag()
+    .org_id(org_id)
+    .tag_id(tag_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn update_tag(&self) -> builder::UpdateTag<'_> {
+        self.api().update_tag()
+    }
     /**Delete a tag
 
 Deletes a tag and all its associations. It answers 204 also when the tag does not
@@ -707,6 +751,404 @@ let response = client.permanently_delete_template()
     pub fn permanently_delete_template(&self) -> builder::PermanentlyDeleteTemplate<'_> {
         self.api().permanently_delete_template()
     }
+    /**List members
+
+Lists the organization's members, a page at a time.
+
+
+Sends a `GET` request to `/organizations/{org_id}/users`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `page`: The page to return, starting at 1.
+- `per_page`: Items per page.
+- `q`: Search first names, last names and emails.
+- `sort`: A field, `-` first for descending.
+- `with`: Related data, comma-separated: `groups`, `stats`, ...
+```ignore
+let response = client.list_members()
+    .org_id(org_id)
+    .page(page)
+    .per_page(per_page)
+    .q(q)
+    .sort(sort)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn list_members(&self) -> builder::ListMembers<'_> {
+        self.api().list_members()
+    }
+    /**Invite a member
+
+Invites someone to the organization with a role (`admin`, `standard` or `light`).
+
+
+Sends a `POST` request to `/organizations/{org_id}/users/invite`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `body`
+```ignore
+let response = client.invite_member()
+    .org_id(org_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn invite_member(&self) -> builder::InviteMember<'_> {
+        self.api().invite_member()
+    }
+    /**Get a member
+
+Returns one member; `with` adds `groups`, `stats`, ...
+
+
+Sends a `GET` request to `/organizations/{org_id}/users/{user_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `user_id`: The member's ID (an integer).
+- `with`: Related data, comma-separated: `groups`, `stats`, ...
+```ignore
+let response = client.get_member()
+    .org_id(org_id)
+    .user_id(user_id)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn get_member(&self) -> builder::GetMember<'_> {
+        self.api().get_member()
+    }
+    /**Update a member
+
+Changes a member's profile; `first_name`, `last_name` and `timezone` are required.
+
+
+Sends a `PUT` request to `/organizations/{org_id}/users/{user_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `user_id`: The member's ID (an integer).
+- `body`
+```ignore
+let response = client.update_member()
+    .org_id(org_id)
+    .user_id(user_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn update_member(&self) -> builder::UpdateMember<'_> {
+        self.api().update_member()
+    }
+    /**Remove a member
+
+Removes a member from the organization (their account is kept); `with_reassignment=true&to=ID` hands their tasks to another member first.
+
+
+Sends a `DELETE` request to `/organizations/{org_id}/users/{user_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `user_id`: The member's ID (an integer).
+- `to`: The member who receives them.
+- `with_reassignment`: `true` reassigns the member's tasks first.
+```ignore
+let response = client.remove_member()
+    .org_id(org_id)
+    .user_id(user_id)
+    .to(to)
+    .with_reassignment(with_reassignment)
+    .execute()
+    .await;
+```*/
+    pub fn remove_member(&self) -> builder::RemoveMember<'_> {
+        self.api().remove_member()
+    }
+    /**Change a member's role
+
+Sets a member's role: `admin`, `standard` or `light`.
+
+
+Sends a `PUT` request to `/organizations/{org_id}/users/{user_id}/role`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `user_id`: The member's ID (an integer).
+- `body`
+```ignore
+let response = client.update_member_role()
+    .org_id(org_id)
+    .user_id(user_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn update_member_role(&self) -> builder::UpdateMemberRole<'_> {
+        self.api().update_member_role()
+    }
+    /**List guests
+
+Lists the organization's guests, a page at a time.
+
+
+Sends a `GET` request to `/organizations/{org_id}/guests`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `page`: The page to return, starting at 1.
+- `per_page`: Items per page.
+- `q`: Search the emails.
+- `with`: `stats` adds each guest's task counts.
+```ignore
+let response = client.list_guests()
+    .org_id(org_id)
+    .page(page)
+    .per_page(per_page)
+    .q(q)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn list_guests(&self) -> builder::ListGuests<'_> {
+        self.api().list_guests()
+    }
+    /**Create a guest
+
+Adds a guest by email (a guest known elsewhere is added to the organization).
+
+
+Sends a `POST` request to `/organizations/{org_id}/guests`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `body`
+```ignore
+let response = client.create_guest()
+    .org_id(org_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn create_guest(&self) -> builder::CreateGuest<'_> {
+        self.api().create_guest()
+    }
+    /**Get a guest
+
+Returns one guest by email. Tallyfy documents 201 for this read.
+
+
+Sends a `GET` request to `/organizations/{org_id}/guests/{guest_email}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `guest_email`: The guest's email address, as registered: `@`, `+` and `%` reach the server intact.
+- `with`: `stats` adds task counts.
+```ignore
+let response = client.get_guest()
+    .org_id(org_id)
+    .guest_email(guest_email)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn get_guest(&self) -> builder::GetGuest<'_> {
+        self.api().get_guest()
+    }
+    /**Update a guest
+
+Changes the members a guest is associated with (the only field this changes; delete and re-create to change the email).
+
+
+Sends a `PUT` request to `/organizations/{org_id}/guests/{guest_email}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `guest_email`: The guest's email address, as registered: `@`, `+` and `%` reach the server intact.
+- `body`
+```ignore
+let response = client.update_guest()
+    .org_id(org_id)
+    .guest_email(guest_email)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn update_guest(&self) -> builder::UpdateGuest<'_> {
+        self.api().update_guest()
+    }
+    /**Delete a guest
+
+Removes a guest from the organization and from its tasks. Tallyfy answers 422 for an email it does not know.
+
+
+Sends a `DELETE` request to `/organizations/{org_id}/guests/{guest_email}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `guest_email`: The guest's email address, as registered: `@`, `+` and `%` reach the server intact.
+```ignore
+let response = client.delete_guest()
+    .org_id(org_id)
+    .guest_email(guest_email)
+    .execute()
+    .await;
+```*/
+    pub fn delete_guest(&self) -> builder::DeleteGuest<'_> {
+        self.api().delete_guest()
+    }
+    /**List groups
+
+Lists the organization's groups.
+
+
+Sends a `GET` request to `/organizations/{org_id}/groups`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `page`: The page to return, starting at 1.
+- `per_page`: Items per page.
+```ignore
+let response = client.list_groups()
+    .org_id(org_id)
+    .page(page)
+    .per_page(per_page)
+    .execute()
+    .await;
+```*/
+    pub fn list_groups(&self) -> builder::ListGroups<'_> {
+        self.api().list_groups()
+    }
+    /**Create a group
+
+Creates a group of members and guests.
+
+
+Sends a `POST` request to `/organizations/{org_id}/groups`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `body`
+```ignore
+let response = client.create_group()
+    .org_id(org_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn create_group(&self) -> builder::CreateGroup<'_> {
+        self.api().create_group()
+    }
+    /**Get a group
+
+Returns one group.
+
+
+Sends a `GET` request to `/organizations/{org_id}/groups/{group_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `group_id`: The group's ID.
+```ignore
+let response = client.get_group()
+    .org_id(org_id)
+    .group_id(group_id)
+    .execute()
+    .await;
+```*/
+    pub fn get_group(&self) -> builder::GetGroup<'_> {
+        self.api().get_group()
+    }
+    /**Update a group
+
+Changes a group; `members` and `guests` replace the current ones. Tallyfy documents 201.
+
+
+Sends a `PUT` request to `/organizations/{org_id}/groups/{group_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `group_id`: The group's ID.
+- `body`
+```ignore
+let response = client.update_group()
+    .org_id(org_id)
+    .group_id(group_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn update_group(&self) -> builder::UpdateGroup<'_> {
+        self.api().update_group()
+    }
+    /**Delete a group
+
+Deletes a group at once (its members and guests stay). **It cannot be undone.**
+
+
+Sends a `DELETE` request to `/organizations/{org_id}/groups/{group_id}`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `group_id`: The group's ID.
+```ignore
+let response = client.delete_group()
+    .org_id(org_id)
+    .group_id(group_id)
+    .execute()
+    .await;
+```*/
+    pub fn delete_group(&self) -> builder::DeleteGroup<'_> {
+        self.api().delete_group()
+    }
+    /**List tags
+
+Lists the organization's tags.
+
+
+Sends a `GET` request to `/organizations/{org_id}/tags`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `page`: The page to return, starting at 1.
+- `per_page`: Items per page.
+- `q`: Search the titles.
+- `with`: `statistics` adds usage counts.
+```ignore
+let response = client.list_tags()
+    .org_id(org_id)
+    .page(page)
+    .per_page(per_page)
+    .q(q)
+    .with(with)
+    .execute()
+    .await;
+```*/
+    pub fn list_tags(&self) -> builder::ListTags<'_> {
+        self.api().list_tags()
+    }
+    /**Create a tag
+
+Creates a tag.
+
+
+Sends a `POST` request to `/organizations/{org_id}/tags`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `body`
+```ignore
+let response = client.create_tag()
+    .org_id(org_id)
+    .body(body)
+    .execute()
+    .await;
+```*/
+    pub fn create_tag(&self) -> builder::CreateTag<'_> {
+        self.api().create_tag()
+    }
     /// Calls the operation named `id` (its `operationId`) with `args`, its
     /// parameters by name, and returns its answer, the decoded body as JSON. For
     /// tools that reach every operation alike, such as the command line; code that
@@ -980,6 +1422,44 @@ let response = client.permanently_delete_template()
                     .get::<::std::string::String>("permanently_delete_task", "task_id")?
                 {
                     Some(value) => call.task_id(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "get_tag" => {
+                let call = self.get_tag();
+                let call = match args.get::<::std::string::String>("get_tag", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args.get::<::std::string::String>("get_tag", "tag_id")?
+                {
+                    Some(value) => call.tag_id(value),
+                    None => call,
+                };
+                let call = match args.get::<::std::string::String>("get_tag", "with")? {
+                    Some(value) => call.with(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "update_tag" => {
+                let call = self.update_tag();
+                let call = match args
+                    .get::<::std::string::String>("update_tag", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("update_tag", "tag_id")?
+                {
+                    Some(value) => call.tag_id(value),
+                    None => call,
+                };
+                let call = match args.get::<types::UpdateTag>("update_tag", "body")? {
+                    Some(value) => call.body(value),
                     None => call,
                 };
                 crate::call::send(call).await
@@ -1471,6 +1951,393 @@ let response = client.permanently_delete_template()
                     >("permanently_delete_template", "checklist_id")?
                 {
                     Some(value) => call.checklist_id(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "list_members" => {
+                let call = self.list_members();
+                let call = match args
+                    .get::<::std::string::String>("list_members", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::num::NonZeroU32>("list_members", "page")?
+                {
+                    Some(value) => call.page(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::num::NonZeroU32>("list_members", "per_page")?
+                {
+                    Some(value) => call.per_page(value),
+                    None => call,
+                };
+                let call = match args.get::<::std::string::String>("list_members", "q")?
+                {
+                    Some(value) => call.q(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_members", "sort")?
+                {
+                    Some(value) => call.sort(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_members", "with")?
+                {
+                    Some(value) => call.with(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "invite_member" => {
+                let call = self.invite_member();
+                let call = match args
+                    .get::<::std::string::String>("invite_member", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<types::InviteMember>("invite_member", "body")?
+                {
+                    Some(value) => call.body(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "get_member" => {
+                let call = self.get_member();
+                let call = match args
+                    .get::<::std::string::String>("get_member", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("get_member", "user_id")?
+                {
+                    Some(value) => call.user_id(value),
+                    None => call,
+                };
+                let call = match args.get::<::std::string::String>("get_member", "with")?
+                {
+                    Some(value) => call.with(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "update_member" => {
+                let call = self.update_member();
+                let call = match args
+                    .get::<::std::string::String>("update_member", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("update_member", "user_id")?
+                {
+                    Some(value) => call.user_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<types::UpdateMember>("update_member", "body")?
+                {
+                    Some(value) => call.body(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "remove_member" => {
+                let call = self.remove_member();
+                let call = match args
+                    .get::<::std::string::String>("remove_member", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("remove_member", "user_id")?
+                {
+                    Some(value) => call.user_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("remove_member", "to")?
+                {
+                    Some(value) => call.to(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("remove_member", "with_reassignment")?
+                {
+                    Some(value) => call.with_reassignment(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "update_member_role" => {
+                let call = self.update_member_role();
+                let call = match args
+                    .get::<::std::string::String>("update_member_role", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("update_member_role", "user_id")?
+                {
+                    Some(value) => call.user_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<types::UpdateMemberRole>("update_member_role", "body")?
+                {
+                    Some(value) => call.body(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "list_guests" => {
+                let call = self.list_guests();
+                let call = match args
+                    .get::<::std::string::String>("list_guests", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::num::NonZeroU32>("list_guests", "page")?
+                {
+                    Some(value) => call.page(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::num::NonZeroU32>("list_guests", "per_page")?
+                {
+                    Some(value) => call.per_page(value),
+                    None => call,
+                };
+                let call = match args.get::<::std::string::String>("list_guests", "q")? {
+                    Some(value) => call.q(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("list_guests", "with")?
+                {
+                    Some(value) => call.with(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "create_guest" => {
+                let call = self.create_guest();
+                let call = match args
+                    .get::<::std::string::String>("create_guest", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args.get::<types::CreateGuest>("create_guest", "body")?
+                {
+                    Some(value) => call.body(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "get_guest" => {
+                let call = self.get_guest();
+                let call = match args
+                    .get::<::std::string::String>("get_guest", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("get_guest", "guest_email")?
+                {
+                    Some(value) => call.guest_email(value),
+                    None => call,
+                };
+                let call = match args.get::<::std::string::String>("get_guest", "with")?
+                {
+                    Some(value) => call.with(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "update_guest" => {
+                let call = self.update_guest();
+                let call = match args
+                    .get::<::std::string::String>("update_guest", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("update_guest", "guest_email")?
+                {
+                    Some(value) => call.guest_email(value),
+                    None => call,
+                };
+                let call = match args.get::<types::UpdateGuest>("update_guest", "body")?
+                {
+                    Some(value) => call.body(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "delete_guest" => {
+                let call = self.delete_guest();
+                let call = match args
+                    .get::<::std::string::String>("delete_guest", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("delete_guest", "guest_email")?
+                {
+                    Some(value) => call.guest_email(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "list_groups" => {
+                let call = self.list_groups();
+                let call = match args
+                    .get::<::std::string::String>("list_groups", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::num::NonZeroU32>("list_groups", "page")?
+                {
+                    Some(value) => call.page(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::num::NonZeroU32>("list_groups", "per_page")?
+                {
+                    Some(value) => call.per_page(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "create_group" => {
+                let call = self.create_group();
+                let call = match args
+                    .get::<::std::string::String>("create_group", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args.get::<types::CreateGroup>("create_group", "body")?
+                {
+                    Some(value) => call.body(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "get_group" => {
+                let call = self.get_group();
+                let call = match args
+                    .get::<::std::string::String>("get_group", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("get_group", "group_id")?
+                {
+                    Some(value) => call.group_id(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "update_group" => {
+                let call = self.update_group();
+                let call = match args
+                    .get::<::std::string::String>("update_group", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("update_group", "group_id")?
+                {
+                    Some(value) => call.group_id(value),
+                    None => call,
+                };
+                let call = match args.get::<types::UpdateGroup>("update_group", "body")?
+                {
+                    Some(value) => call.body(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "delete_group" => {
+                let call = self.delete_group();
+                let call = match args
+                    .get::<::std::string::String>("delete_group", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("delete_group", "group_id")?
+                {
+                    Some(value) => call.group_id(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "list_tags" => {
+                let call = self.list_tags();
+                let call = match args
+                    .get::<::std::string::String>("list_tags", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args.get::<::std::num::NonZeroU32>("list_tags", "page")?
+                {
+                    Some(value) => call.page(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::num::NonZeroU32>("list_tags", "per_page")?
+                {
+                    Some(value) => call.per_page(value),
+                    None => call,
+                };
+                let call = match args.get::<::std::string::String>("list_tags", "q")? {
+                    Some(value) => call.q(value),
+                    None => call,
+                };
+                let call = match args.get::<::std::string::String>("list_tags", "with")?
+                {
+                    Some(value) => call.with(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "create_tag" => {
+                let call = self.create_tag();
+                let call = match args
+                    .get::<::std::string::String>("create_tag", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args.get::<types::CreateTag>("create_tag", "body")? {
+                    Some(value) => call.body(value),
                     None => call,
                 };
                 crate::call::send(call).await

@@ -1,0 +1,829 @@
+#!/usr/bin/env python3
+"""Replays the Tallyfy SDK fault table against Tallyfy's official Python SDK.
+
+The SDK is PyPI's ``tallyfy`` (3.x); the table, the conformance server and its control
+API are described in ``tests/conformance/README.md``. Start it through ``run.sh``, which
+installs the SDK in a virtual environment and starts the server, or by hand::
+
+    tallyfy-fake conformance --run "python3 tests/conformance/python/run.py"
+
+For every row of the table, the runner arms the row for an operation, calls the SDK
+method that sends that operation against the base URL the server hands back, maps what
+the SDK returned (or raised) onto the table's terms, and posts it to the server, which
+judges it. It writes ``REPORT.md`` and ``report.json``. Its exit status is 0 whatever
+the SDK does (this is a report, not a gate) and non-zero only when the runner itself
+breaks. Only the standard library and ``tallyfy`` are used.
+"""
+
+import argparse
+import collections
+import json
+import logging
+import os
+import re
+import sys
+import time
+import urllib.request
+
+import requests
+import tallyfy
+import tallyfy.core
+from tallyfy import TallyfyError, TallyfyIndeterminateError, TallyfyNotDeliveredError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOKEN = "tok-SECRET-5f1e9c"
+#: Error bodies longer than this are reported by their length only.
+BODY_LIMIT = 64 * 1024
+
+# ---------------------------------------------------------------------------------
+# The control API.
+
+
+class Kit:
+    """A client of the conformance server's control API (loopback, no proxy)."""
+
+    def __init__(self, url):
+        self.url = url.rstrip("/")
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def call(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"content-type": "application/json"},
+        )
+        with self.opener.open(request, timeout=60) as answer:
+            return json.loads(answer.read().decode())
+
+
+# ---------------------------------------------------------------------------------
+# Which SDK method sends which operation (read from the SDK's source, 3.1.0).
+
+
+def _body(op):
+    return op.get("request_body") or {}
+
+
+def _p(op, name):
+    return op["path_params"][name]
+
+
+CALLS = {
+    "list_processes": ("get_organization_runs", lambda s, o: s.get_organization_runs(_p(o, "org_id"))),
+    "launch_process": (
+        "launch_process",
+        lambda s, o: s.launch_process(
+            _p(o, "org_id"),
+            _body(o).get("checklist_id", "d6af650675325328ede8e2f2a258aab9"),
+            _body(o).get("name", "Launched"),
+            summary=_body(o).get("summary"),
+            prerun=_body(o).get("prerun"),
+        ),
+    ),
+    "get_process": ("get_process", lambda s, o: s.get_process(_p(o, "org_id"), _p(o, "run_id"))),
+    "update_process": (
+        "update_process",
+        lambda s, o: s.update_process(
+            _p(o, "org_id"),
+            _p(o, "run_id"),
+            name=_body(o).get("name", "Renamed"),
+            summary=_body(o).get("summary"),
+            starred=_body(o).get("starred"),
+        ),
+    ),
+    "archive_process": ("archive_process", lambda s, o: s.archive_process(_p(o, "org_id"), _p(o, "run_id"))),
+    "activate_process": (
+        "reactivate_process",
+        lambda s, o: s.reactivate_process(_p(o, "org_id"), _p(o, "run_id")),
+    ),
+    "get_task": ("get_standalone_task", lambda s, o: s.get_standalone_task(_p(o, "org_id"), _p(o, "task_id"))),
+    "update_task": (
+        "update_standalone_task",
+        lambda s, o: s.update_standalone_task(
+            _p(o, "org_id"),
+            _p(o, "task_id"),
+            title=_body(o).get("title", "Renamed"),
+            deadline=_body(o).get("deadline"),
+            owners=_body(o).get("owners"),
+        ),
+    ),
+    # The SDK's one way to delete a one-off task, delete_standalone_task, sends
+    # DELETE /tasks/{id}: archive_task's request. It is played as both operations.
+    "archive_task": (
+        "delete_standalone_task",
+        lambda s, o: s.delete_standalone_task(_p(o, "org_id"), _p(o, "task_id")),
+    ),
+    "permanently_delete_task": (
+        "delete_standalone_task",
+        lambda s, o: s.delete_standalone_task(_p(o, "org_id"), _p(o, "task_id")),
+    ),
+    "get_tag": ("get_tag", lambda s, o: s.get_tag(_p(o, "org_id"), _p(o, "tag_id"))),
+    "update_tag": (
+        "update_tag",
+        lambda s, o: s.update_tag(
+            _p(o, "org_id"), _p(o, "tag_id"), title=_body(o).get("title", "Renamed"), color=_body(o).get("color")
+        ),
+    ),
+    "delete_tag": ("delete_tag", lambda s, o: s.delete_tag(_p(o, "org_id"), _p(o, "tag_id"))),
+    # get_tags and get_groups walk every page unless a page above 1 is named: page=2
+    # makes one call one request, as the table's rows assume.
+    "list_tags": ("get_tags(page=2)", lambda s, o: s.get_tags(_p(o, "org_id"), page=2)),
+    "create_tag": (
+        "create_tag",
+        lambda s, o: s.create_tag(_p(o, "org_id"), _body(o).get("title", "A tag"), color=_body(o).get("color")),
+    ),
+    "create_task": (
+        "create_task",
+        lambda s, o: s.create_task(
+            _p(o, "org_id"),
+            _body(o).get("title", "A task"),
+            _body(o).get("deadline", "2025-07-15 17:00:00"),
+            user_ids=(_body(o).get("owners") or {}).get("users") or [1001],
+            task_type=_body(o).get("task_type", "task"),
+        ),
+    ),
+    "list_process_tasks": (
+        "get_tasks_for_process",
+        lambda s, o: s.get_tasks_for_process(_p(o, "org_id"), process_id=_p(o, "run_id")),
+    ),
+    "get_process_task": (
+        "get_task",
+        lambda s, o: s.get_task(_p(o, "org_id"), _p(o, "run_id"), _p(o, "task_id")),
+    ),
+    "update_process_task": (
+        "update_task",
+        lambda s, o: s.update_task(
+            _p(o, "org_id"),
+            _p(o, "run_id"),
+            _p(o, "task_id"),
+            deadline=_body(o).get("deadline"),
+            taskdata=_body(o).get("taskdata"),
+            owners=_body(o).get("owners"),
+        ),
+    ),
+    "complete_process_task": (
+        "complete_task",
+        lambda s, o: s.complete_task(_p(o, "org_id"), _p(o, "run_id"), _body(o).get("task_id", "task_77aa")),
+    ),
+    "reopen_process_task": (
+        "reopen_task",
+        lambda s, o: s.reopen_task(_p(o, "org_id"), _p(o, "run_id"), _p(o, "task_id")),
+    ),
+    "complete_task": (
+        "complete_standalone_task",
+        lambda s, o: s.complete_standalone_task(_p(o, "org_id"), _body(o).get("task_id", "task_77aa")),
+    ),
+    "reopen_task": (
+        "reopen_standalone_task",
+        lambda s, o: s.reopen_standalone_task(_p(o, "org_id"), _p(o, "task_id")),
+    ),
+    "list_templates": ("get_all_templates", lambda s, o: s.get_all_templates(_p(o, "org_id"))),
+    "create_template": (
+        "create_template",
+        lambda s, o: s.create_template(
+            _p(o, "org_id"),
+            _body(o).get("title", "A template"),
+            type=_body(o).get("type", "procedure"),
+            summary=_body(o).get("summary"),
+        ),
+    ),
+    "get_template": (
+        "get_template",
+        lambda s, o: s.get_template(_p(o, "org_id"), template_id=_p(o, "checklist_id")),
+    ),
+    "update_template": (
+        "update_template_metadata",
+        lambda s, o: s.update_template_metadata(
+            _p(o, "org_id"), _p(o, "checklist_id"), **{k: v for k, v in _body(o).items() if k in ("title", "guidance", "summary")}
+        ),
+    ),
+    "archive_template": (
+        "delete_template",
+        lambda s, o: s.delete_template(_p(o, "org_id"), _p(o, "checklist_id")),
+    ),
+    "list_members": ("get_organization_users", lambda s, o: s.get_organization_users(_p(o, "org_id"))),
+    "invite_member": (
+        "invite_user_to_organization",
+        lambda s, o: s.invite_user_to_organization(
+            _p(o, "org_id"),
+            _body(o).get("email", "new.user@example.com"),
+            _body(o).get("first_name", "New"),
+            _body(o).get("last_name", "User"),
+            role=_body(o).get("role", "standard"),
+            message=_body(o).get("message"),
+        ),
+    ),
+    "get_member": ("get_user", lambda s, o: s.get_user(_p(o, "org_id"), int(_p(o, "user_id")))),
+    "update_member_role": (
+        "change_user_role",
+        lambda s, o: s.change_user_role(_p(o, "org_id"), int(_p(o, "user_id")), _body(o).get("role", "light")),
+    ),
+    "list_guests": ("get_organization_guests", lambda s, o: s.get_organization_guests(_p(o, "org_id"))),
+    "create_guest": (
+        "create_guest",
+        lambda s, o: s.create_guest(
+            _p(o, "org_id"),
+            _body(o).get("email", "client.contact@acme.com"),
+            _body(o).get("first_name", "Client"),
+            _body(o).get("last_name", "Contact"),
+            company_name=_body(o).get("company_name"),
+        ),
+    ),
+    "get_guest": ("get_guest", lambda s, o: s.get_guest(_p(o, "org_id"), _p(o, "guest_email"))),
+    "update_guest": (
+        "update_guest",
+        lambda s, o: s.update_guest(_p(o, "org_id"), _p(o, "guest_email"), company_name="ACME Corp"),
+    ),
+    "list_groups": ("get_groups(page=2)", lambda s, o: s.get_groups(_p(o, "org_id"), page=2)),
+    "create_group": (
+        "create_group",
+        lambda s, o: s.create_group(
+            _p(o, "org_id"),
+            _body(o).get("name", "A group"),
+            description=_body(o).get("description"),
+            members=_body(o).get("members"),
+        ),
+    ),
+    "get_group": ("get_group", lambda s, o: s.get_group(_p(o, "org_id"), _p(o, "group_id"))),
+    "delete_group": ("delete_group", lambda s, o: s.delete_group(_p(o, "org_id"), _p(o, "group_id"))),
+}
+
+#: Operations the SDK has no method for, and why (from its source).
+NOT_APPLICABLE = {
+    "permanently_delete_process": "the SDK has no permanent delete of a process",
+    "restore_task": "the SDK has no restore of an archived one-off task",
+    "list_tasks": "the SDK has no list of the organization's tasks (only /me/tasks and a member's or guest's tasks)",
+    "list_activity": "the SDK has no activity feed",
+    "permanently_delete_template": "the SDK has no permanent delete of a template",
+    "update_member": "the SDK has no update of a member's profile",
+    "remove_member": "the SDK has no removal of a member (disable_user calls .../disable, another endpoint)",
+    "delete_guest": "the SDK has no delete of a guest (disable_guest calls .../disable, another endpoint)",
+    "update_group": "update_group reads the group (GET) before its PUT, so a row's faults would land on the read (see Beyond the table)",
+}
+
+# ---------------------------------------------------------------------------------
+# What the SDK did, in the table's terms.
+
+
+class Clock:
+    """Stands in for the ``time`` module inside ``tallyfy.core``: records every sleep
+    the SDK asks for, in milliseconds, and spends none. The SDK offers no sleeper of its
+    own; ``time.sleep`` in ``tallyfy/core.py`` is its one wait."""
+
+    def __init__(self, real):
+        self._real = real
+        self.slept = []
+
+    def sleep(self, seconds):
+        self.slept.append(round(seconds * 1000.0, 3))
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+REAL_TIME = tallyfy.core.time
+
+
+def _chain(exc):
+    """The exception and its causes, outermost first."""
+    seen = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+def _transport_cause(exc):
+    for link in _chain(exc)[1:]:
+        if isinstance(link, requests.exceptions.RequestException):
+            return link
+    return None
+
+
+def _is_timeout(cause):
+    if isinstance(cause, requests.exceptions.Timeout):
+        return True
+    return any("ReadTimeout" in type(a).__name__ for a in getattr(cause, "args", ()))
+
+
+def _never_sent(cause):
+    check = getattr(tallyfy.core, "_never_left_the_process", None)
+    if check is not None:
+        return bool(check(cause))
+    return isinstance(cause, requests.exceptions.ConnectTimeout)
+
+
+def kind_of_status(status):
+    if status == 401:
+        return "unauthorized"
+    if status == 403:
+        return "forbidden"
+    if status == 404:
+        return "not_found"
+    if status == 422:
+        return "unprocessable"
+    if status == 429:
+        return "rate_limited"
+    if 400 <= status < 500:
+        return "client_error"
+    if status >= 500:
+        return "server_error"
+    return "unexpected_response"
+
+
+def classify(exc, sent):
+    """The kind an exception of the SDK maps to (see README.md beside this file)."""
+    if not isinstance(exc, TallyfyError):
+        if sent == 0 and isinstance(exc, (ValueError, TypeError)):
+            return "invalid_input"
+        return "untyped:" + type(exc).__name__
+    if isinstance(exc, TallyfyNotDeliveredError):
+        return "not_delivered"
+    status = getattr(exc, "status_code", None)
+    if status is not None:
+        return kind_of_status(status)
+    cause = _transport_cause(exc)
+    if isinstance(exc, TallyfyIndeterminateError):
+        # The SDK says it may have been applied: timeout or interrupted.
+        return "timeout" if cause is not None and _is_timeout(cause) else "interrupted"
+    if cause is None:
+        return "unexpected_response" if sent else "invalid_input"
+    if _is_timeout(cause):
+        return "timeout"
+    if _never_sent(cause):
+        return "not_delivered"
+    return "interrupted"
+
+
+def body_of(exc):
+    """The body the SDK keeps: (JSON-able value for the report, its length)."""
+    data = getattr(exc, "response_data", None)
+    if data is None:
+        return None, 0
+    if isinstance(data, (bytes, bytearray)):
+        data = data.decode("utf-8", errors="replace")
+    if isinstance(data, str):
+        return data, len(data.encode("utf-8", errors="replace"))
+    text = json.dumps(data)
+    return data, len(text)
+
+
+def make_sdk(base_url, case):
+    retry = case["retry"]
+    sdk = tallyfy.TallyfySDK(
+        api_key=TOKEN,
+        base_url=base_url,
+        timeout=case["timeout_ms"] / 1000.0,
+        max_retries=retry["max_retries"],
+        retry_delay=retry["base_ms"] / 1000.0,
+        retry_jitter=0.5 if retry.get("jitter") else 0,
+    )
+    # The SDK's ceiling on any one wait (backoff and Retry-After alike).
+    sdk.MAX_RETRY_DELAY = retry["cap_ms"] / 1000.0
+    # Loopback only: no proxy from the environment.
+    sdk.session.trust_env = False
+    return sdk
+
+
+def call(sdk, op, fn):
+    """Calls the SDK; returns (result, exception, requests sent, waits)."""
+    sent = [0]
+    original = sdk.session.request
+
+    def counting(*args, **kwargs):
+        sent[0] += 1
+        return original(*args, **kwargs)
+
+    sdk.session.request = counting
+    clock = Clock(REAL_TIME)
+    tallyfy.core.time = clock
+    try:
+        try:
+            return fn(sdk, op), None, sent[0], clock.slept
+        except Exception as exc:  # noqa: BLE001 - every failure is an outcome
+            return None, exc, sent[0], clock.slept
+    finally:
+        tallyfy.core.time = REAL_TIME
+        sdk.close()
+
+
+def outcome_of(result, exc, sent, waits):
+    out = {"attempts": sent, "waits_ms": waits}
+    if exc is None:
+        out["result"] = "ok"
+        out["detail"] = "returned " + type(result).__name__
+        return out
+    out["result"] = "error"
+    out["kind"] = classify(exc, sent)
+    status = getattr(exc, "status_code", None)
+    if status is not None:
+        out["status"] = status
+    body, length = body_of(exc)
+    out["body_length"] = length
+    if length <= BODY_LIMIT:
+        out["body"] = body
+    out["detail"] = f"{type(exc).__name__}: {stable_text(str(exc))}"
+    return out
+
+
+def stable_text(message, limit=160):
+    """A message without what changes from run to run (ports, addresses), cut short."""
+    message = message[: limit * 4].replace("\n", " ")
+    message = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", message)
+    message = re.sub(r"port=\d+", "port=PORT", message)
+    message = re.sub(r"0x[0-9a-fA-F]+", "0x...", message)
+    if len(message) > limit:
+        message = message[:limit] + "..."
+    return message
+
+
+# ---------------------------------------------------------------------------------
+# The rows.
+
+
+def representatives(selected, operations):
+    """One mapped operation per class (method, irreversible, returns a body), in spec
+    order: the table's selectors are made of these properties."""
+    chosen, classes = [], set()
+    for op_id in selected:
+        if op_id not in CALLS:
+            continue
+        op = operations[op_id]
+        key = (op["method"], op["irreversible"], op["returns_body"])
+        if key not in classes:
+            classes.add(key)
+            chosen.append(op_id)
+    return chosen
+
+
+#: Steps that cost real time per call: streamed megabytes, or a wait for the timeout.
+SLOW_FAULTS = {"stall", "stall_body", "endless_body"}
+
+
+def is_slow(case):
+    steps = case["server"] if isinstance(case["server"], list) else []
+    return any(step.get("fault") in SLOW_FAULTS or "body_bytes" in step for step in steps)
+
+
+def run_rows(kit, cases, operations, ops, only):
+    results = []
+    for case in cases:
+        if only and only not in case["name"]:
+            continue
+        selected = case["selected"]
+        if ops == "all" or (ops == "mixed" and not is_slow(case)):
+            chosen = [o for o in selected if o in CALLS]
+        else:
+            chosen = representatives(selected, operations)
+        for op_id in selected:
+            if op_id in CALLS:
+                continue
+            reason = NOT_APPLICABLE.get(op_id, "not mapped by this runner (no SDK method found for it)")
+            entry = kit.call(
+                "POST",
+                "/_conformance/outcome",
+                {"case": case["name"], "operation": op_id, "result": "not_applicable", "reason": reason},
+            )
+            results.append(entry)
+        for op_id in chosen:
+            op = operations[op_id]
+            armed = kit.call("POST", "/_conformance/arm", {"case": case["name"], "operation": op_id})
+            sdk = make_sdk(armed["base_url"], case)
+            result, exc, sent, waits = call(sdk, op, CALLS[op_id][1])
+            entry = kit.call("POST", "/_conformance/outcome", outcome_of(result, exc, sent, waits))
+            entry["sdk_method"] = CALLS[op_id][0]
+            results.append(entry)
+        kit.call("POST", "/_conformance/reset")
+    return results
+
+
+# ---------------------------------------------------------------------------------
+# Probes: facts beyond the fault table, measured the same way.
+
+
+def probes(kit, operations):
+    facts = []
+    page = {
+        "data": [],
+        "meta": {
+            "pagination": {
+                "total": 30,
+                "count": 10,
+                "per_page": 10,
+                "current_page": 2,
+                "total_pages": 3,
+                "links": {
+                    "next": "https://go.tallyfy.com/api/organizations/org_8f3a/runs?page=3",
+                    "previous": "https://go.tallyfy.com/api/organizations/org_8f3a/runs?page=1",
+                },
+            }
+        },
+    }
+    case = {"retry": {"max_retries": 0, "base_ms": 500, "cap_ms": 8000}, "timeout_ms": 2000}
+
+    armed = kit.call(
+        "POST",
+        "/_conformance/arm",
+        {
+            "operation": "list_processes",
+            "server": [{"status": 200, "headers": {"content-type": "application/json"}, "body": json.dumps(page)}],
+        },
+    )
+    result, exc, _, _ = call(make_sdk(armed["base_url"], case), operations["list_processes"], CALLS["list_processes"][1])
+    links = getattr(getattr(result, "meta", None), "links", None)
+    facts.append(
+        {
+            "probe": "page links: the spec's `links.previous` (openapi/tallyfy.yaml, PageLinks)",
+            "sent": "meta.pagination.links = {next: ...page=3, previous: ...page=1}",
+            "measured": (
+                f"get_organization_runs raised {type(exc).__name__}"
+                if exc is not None
+                else "links.next = {!r}; links.prev = {!r}; links.extra = {!r}".format(
+                    getattr(links, "next", None), getattr(links, "prev", None), getattr(links, "extra", None)
+                )
+            ),
+        }
+    )
+    kit.call("POST", "/_conformance/reset")
+
+    op = operations["permanently_delete_task"]
+    armed = kit.call(
+        "POST", "/_conformance/arm", {"operation": "permanently_delete_task", "server": [{"success": "documented"}]}
+    )
+    result, exc, _, _ = call(make_sdk(armed["base_url"], case), op, CALLS["permanently_delete_task"][1])
+    seen = kit.call("GET", "/_conformance/seen")
+    requests_seen = [
+        "{} {}".format(r["request"]["method"], r["request"]["path"]) for r in seen["requests"] if r.get("request")
+    ]
+    facts.append(
+        {
+            "probe": "delete_standalone_task, the SDK's delete of a one-off task",
+            "sent": "{} {} (permanently_delete_task) answers {}".format(
+                op["method"], op["request_path"], op["success"]["status"]
+            ),
+            "measured": "it requested {}; returned {!r}".format(", ".join(requests_seen) or "nothing", result),
+        }
+    )
+    headers = (seen["requests"][0].get("request") or {}).get("headers", {}) if seen["requests"] else {}
+    kit.call("POST", "/_conformance/reset")
+
+    op = operations.get("update_group")
+    if op is not None:
+        armed = kit.call(
+            "POST",
+            "/_conformance/arm",
+            {"operation": "get_group", "server": [{"success": "documented"}, {"success": "documented"}]},
+        )
+        update = lambda s, o: s.update_group(_p(o, "org_id"), _p(o, "group_id"), name="Renamed")  # noqa: E731
+        result, exc, _, _ = call(make_sdk(armed["base_url"], case), op, update)
+        seen = kit.call("GET", "/_conformance/seen")
+        requests_seen = [
+            "{} {}".format(r["request"]["method"], r["request"]["path"]) for r in seen["requests"] if r.get("request")
+        ]
+        facts.append(
+            {
+                "probe": "update_group, the SDK's update of a group",
+                "sent": "the documented answer of get_group, to every request",
+                "measured": "one call requested {}; {}".format(
+                    ", then ".join(requests_seen) or "nothing",
+                    "returned " + type(result).__name__ if exc is None else "raised " + type(exc).__name__,
+                ),
+            }
+        )
+    facts.append(
+        {
+            "probe": "what every request carries",
+            "sent": "",
+            "measured": "X-Tallyfy-Client: {}; Accept: {}; Authorization: {}; User-Agent: {}".format(
+                headers.get("x-tallyfy-client"),
+                headers.get("accept"),
+                "Bearer <the token>" if headers.get("authorization") == "Bearer " + TOKEN else headers.get("authorization"),
+                headers.get("user-agent", "").split("/")[0] or None,
+            ),
+        }
+    )
+    kit.call("POST", "/_conformance/reset")
+    return facts
+
+
+# ---------------------------------------------------------------------------------
+# The report.
+
+
+def md_escape(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def first_field(problem):
+    return problem.split(":", 1)[0]
+
+
+def write_reports(out_dir, results, facts, cases, operations, ops, only, elapsed):
+    version = getattr(tallyfy, "__version__", "unknown")
+    run = [r for r in results if r["verdict"] in ("passed", "failed")]
+    na = [r for r in results if r["verdict"] == "not_applicable"]
+    passed = [r for r in run if r["verdict"] == "passed"]
+    failed = [r for r in run if r["verdict"] == "failed"]
+
+    by_case = collections.OrderedDict()
+    for case in cases:
+        if not only or only in case["name"]:
+            by_case[case["name"]] = []
+    for r in results:
+        by_case.setdefault(r["case"], []).append(r)
+
+    def case_verdict(entries):
+        verdicts = {e["verdict"] for e in entries}
+        if "failed" in verdicts:
+            return "failed"
+        if "passed" in verdicts:
+            return "passed"
+        return "not applicable"
+
+    case_counts = collections.Counter(case_verdict(e) for e in by_case.values() if e)
+
+    # The departures, grouped by what differed.
+    departures = collections.OrderedDict()
+    for r in failed:
+        for problem in r["problems"]:
+            departures.setdefault(first_field(problem), []).append((r["case"], r["operation"], problem))
+
+    lines = []
+    w = lines.append
+    w("# Tallyfy's official Python SDK against the conformance kit")
+    w("")
+    w(
+        f"Produced by `bash tests/conformance/python/run.sh` (the runner `run.py` beside this file) "
+        f"against PyPI `tallyfy` {version}, through the conformance server "
+        f"(`tallyfy-fake conformance`): {len(by_case)} rows of `tests/conformance/faults.json`. "
+        "Facts measured on the wire and from what the SDK returned, not read from its source. "
+        "Do not edit: run it again."
+    )
+    w("")
+    w("## Summary")
+    w("")
+    w("| | rows | row × operation |")
+    w("|---|---|---|")
+    w(f"| passed | {case_counts.get('passed', 0)} | {len(passed)} |")
+    w(f"| failed | {case_counts.get('failed', 0)} | {len(failed)} |")
+    w(f"| not applicable | {case_counts.get('not applicable', 0)} | {len(na)} |")
+    w("")
+    w(
+        "A row passes when every operation it was run against passed; it is not applicable when "
+        "the SDK has none of the operations it selects. "
+        + {
+            "all": "Every operation the SDK has was run for every row that selects it.",
+            "mixed": "Every row ran against every operation it selects that the SDK has, but the rows "
+            "whose steps cost real time per call (a stall waits out the timeout; `body_bytes` and "
+            "`endless_body` stream up to 256 MiB), which ran against one operation per class the table's "
+            "selectors are made of (method, irreversible or not, documented body or not), the first in "
+            "spec order that the SDK has. `run.sh --ops all` runs them all (about 2.5 minutes).",
+            "representative": "Each row ran against one operation per class the table's selectors are "
+            "made of (method, irreversible or not, documented body or not), the first in spec order that "
+            "the SDK has.",
+        }[ops]
+    )
+    w("")
+    w("## Where it departs from the table")
+    w("")
+    if not departures:
+        w("Nowhere: every row it could run passed.")
+    for field, items in departures.items():
+        rows = sorted({c for c, _, _ in items})
+        w(f"- **{md_escape(field)}** ({len(items)} row × operation, {len(rows)} rows). For example: "
+          f"*{md_escape(items[0][0])}* / `{items[0][1]}`: {md_escape(items[0][2])}")
+    w("")
+    w("## Beyond the table")
+    w("")
+    w("| probe | the server sent | measured |")
+    w("|---|---|---|")
+    for f in facts:
+        w(f"| {md_escape(f['probe'])} | {md_escape(f['sent'])} | {md_escape(f['measured'])} |")
+    w("")
+    w("## Operations")
+    w("")
+    w("| operation | SDK method |")
+    w("|---|---|")
+    for op_id, op in operations.items():
+        if op_id in CALLS:
+            w(f"| `{op_id}` ({op['method']} {op['path']}) | `{CALLS[op_id][0]}` |")
+        else:
+            reason = NOT_APPLICABLE.get(op_id, "not mapped by this runner")
+            w(f"| `{op_id}` ({op['method']} {op['path']}) | not applicable: {md_escape(reason)} |")
+    w("")
+    w("## Every row")
+    w("")
+    w("| row | operation | verdict | what differed |")
+    w("|---|---|---|---|")
+    for name, entries in by_case.items():
+        ran = [e for e in entries if e["verdict"] != "not_applicable"]
+        if not ran:
+            w(f"| {md_escape(name)} | | not applicable | {md_escape(entries[0]['reason']) if entries else ''} |")
+            continue
+        for e in ran:
+            w(
+                f"| {md_escape(name)} | `{e['operation']}` | {e['verdict']} | "
+                f"{md_escape('; '.join(e['problems']))} |"
+            )
+    w("")
+    w("## How the SDK's answers are read")
+    w("")
+    w(
+        "The client is `TallyfySDK(api_key, base_url=<the row's port>, timeout=<timeout_ms>/1000, "
+        "max_retries=<max_retries>, retry_delay=<base_ms>/1000, retry_jitter=0)` with "
+        "`MAX_RETRY_DELAY = <cap_ms>/1000` and `session.trust_env = False`. Its waits are recorded, "
+        "not spent: `time` inside `tallyfy.core` is replaced by a clock whose `sleep` notes the seconds "
+        "asked for. Attempts are counted by the server (connections it accepted), or, where nothing "
+        "listens, by wrapping `session.request`."
+    )
+    w("")
+    w("| what the SDK did | kind |")
+    w("|---|---|")
+    w("| returned | success |")
+    w("| raised `TallyfyNotDeliveredError` | `not_delivered` |")
+    w("| raised a `TallyfyError` with `status_code` | by the status, as the table: 401 `unauthorized`, 403 `forbidden`, 404 `not_found`, 422 `unprocessable`, 429 `rate_limited`, other 4xx `client_error`, 5xx `server_error` |")
+    w("| raised `TallyfyIndeterminateError` without a status | `timeout` when caused by a read timeout, else `interrupted` |")
+    w("| raised a `TallyfyError` without a status, caused by a transport failure | `timeout` (read timeout), `not_delivered` (the SDK's own `_never_left_the_process`), else `interrupted` |")
+    w("| raised a `TallyfyError` without a status or transport cause | `unexpected_response` |")
+    w("| raised `ValueError`/`TypeError` before sending anything | `invalid_input` |")
+    w("| raised anything else | `untyped:<class>`, which no row expects |")
+    w("")
+    w(
+        "The body the error keeps is `response_data` (parsed JSON or text); it matches the table's "
+        "`body` when it is the same text or the same JSON. The SDK keeps no `Retry-After` on its "
+        "errors and no attempt count, so rows that expect `retry_after_s` fail on it and the error's "
+        "attempt count is not checked."
+    )
+    w("")
+    with open(os.path.join(out_dir, "REPORT.md"), "w") as f:
+        f.write("\n".join(lines))
+
+    stable = []
+    for r in results:
+        stable.append(
+            {
+                "case": r["case"],
+                "operation": r["operation"],
+                "sdk_method": r.get("sdk_method"),
+                "verdict": r["verdict"],
+                "problems": r["problems"],
+                "reason": r.get("reason"),
+                "reported": r["reported"],
+                "requests": r["observed"]["requests"],
+            }
+        )
+    with open(os.path.join(out_dir, "report.json"), "w") as f:
+        json.dump(
+            {
+                "sdk": {"package": "tallyfy", "version": version},
+                "summary": {
+                    "rows": dict(case_counts),
+                    "passed": len(passed),
+                    "failed": len(failed),
+                    "not_applicable": len(na),
+                    "operations": ops,
+                },
+                "probes": facts,
+                "results": stable,
+            },
+            f,
+            indent=2,
+            sort_keys=True,
+        )
+        f.write("\n")
+    print(
+        f"python SDK tallyfy {version}: rows {dict(case_counts)}; row x operation: {len(passed)} passed, "
+        f"{len(failed)} failed, {len(na)} not applicable ({elapsed:.0f} s); report in {out_dir}/REPORT.md"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--server", default=os.environ.get("TALLYFY_CONFORMANCE_URL"),
+                        help="the conformance server's URL (default: $TALLYFY_CONFORMANCE_URL)")
+    parser.add_argument("--out", default=HERE, help="where to write REPORT.md and report.json")
+    parser.add_argument("--ops", choices=["mixed", "all", "representative"], default="mixed",
+                        help="which operations each row runs against: every one the SDK has (all), one per "
+                        "class (representative), or every one but for the slow rows (mixed, the default)")
+    parser.add_argument("--only", help="only the rows whose name contains this")
+    args = parser.parse_args()
+    if not args.server:
+        parser.error("no server: pass --server URL or start it with tallyfy-fake conformance --run")
+    logging.getLogger("tallyfy").setLevel(logging.CRITICAL + 1)
+    os.makedirs(args.out, exist_ok=True)
+    started = time.monotonic()
+    kit = Kit(args.server)
+    cases = kit.call("GET", "/_conformance/cases")["cases"]
+    operations = collections.OrderedDict(
+        (op["id"], op) for op in kit.call("GET", "/_conformance/operations")["operations"]
+    )
+    results = run_rows(kit, cases, operations, args.ops, args.only)
+    facts = probes(kit, operations)
+    write_reports(args.out, results, facts, cases, operations, args.ops, args.only, time.monotonic() - started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
