@@ -826,6 +826,27 @@ async fn exercise_people(x: &mut Exercise<'_>, fake: &FakeServer, member: &str) 
     .await;
     x.admin("remove_member", &[&new_id], "", None, 200).await;
     x.admin("remove_member", &[&new_id], "", None, 404).await;
+    // Disable, then delete for good: the archive-then-delete shape of processes.
+    x.admin("permanently_delete_member", &["1005"], "", None, 422)
+        .await;
+    x.expect("disable_member", &["1005"], "", member, None, 403)
+        .await;
+    x.admin("disable_member", &["1001"], "", None, 400).await;
+    x.admin("disable_member", &["1005"], "", None, 200).await;
+    x.expect(
+        "permanently_delete_member",
+        &["1005"],
+        "",
+        member,
+        None,
+        403,
+    )
+    .await;
+    x.admin("permanently_delete_member", &["1005"], "", None, 200)
+        .await;
+    x.admin("permanently_delete_member", &["1005"], "", None, 404)
+        .await;
+    x.admin("disable_member", &["1005"], "", None, 404).await;
 
     // Guests, by email (`+` and `%40` reach the fake as sent).
     x.admin(

@@ -2492,6 +2492,92 @@ pub static OPERATIONS: &[Operation] = &[
             types::ErrorBody,
         >(status, body),
     },
+    Operation {
+        id: "disable_member",
+        method: "DELETE",
+        path: "/organizations/{org_id}/users/{user_id}/disable",
+        summary: "Disable a member.",
+        irreversible: false,
+        returns_body: true,
+        responses: &[
+            ("200", "The disabled member (assumed: not documented)."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "members",
+        command: "disable",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "user_id",
+                flag: "user-id",
+                location: "path",
+                required: true,
+                description: "The member's ID (an integer).",
+            },
+        ],
+        docs: &["code-samples/members/remove-member.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::MemberEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "permanently_delete_member",
+        method: "DELETE",
+        path: "/organizations/{org_id}/users/{user_id}/delete",
+        summary: "Permanently delete a disabled member.",
+        irreversible: true,
+        returns_body: false,
+        responses: &[
+            ("200", "Deleted (assumed: not documented)."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            (
+                "422",
+                "The member is not disabled yet; disable it first (assumed: not documented).",
+            ),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+            ("2XX", "Any other success status: also success, body ignored."),
+        ],
+        group: "members",
+        command: "delete",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "user_id",
+                flag: "user-id",
+                location: "path",
+                required: true,
+                description: "The member's ID (an integer).",
+            },
+        ],
+        docs: &["code-samples/members/remove-member.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            crate::NoBody,
+            types::ErrorBody,
+        >(status, body),
+    },
 ];
 impl Call for builder::ListProcesses<'_> {
     type Output = types::RunPage;
@@ -3127,5 +3213,31 @@ impl Call for builder::CreateTag<'_> {
     #[allow(unused_variables)]
     fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
         crate::decode(body)
+    }
+}
+impl Call for builder::DisableMember<'_> {
+    type Output = types::MemberEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[49usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::DisableMember::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::PermanentlyDeleteMember<'_> {
+    type Output = ();
+    const OPERATION: &'static Operation = &OPERATIONS[50usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::PermanentlyDeleteMember::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        Ok(())
     }
 }

@@ -754,6 +754,48 @@ impl Store {
         Ok(json!({"data": self.member_json(&m, false, &HashMap::new())}))
     }
 
+    /// `DELETE /users/{id}/disable`: status `disabled`, the first step of deleting a
+    /// member for good (400 for the default administrator, as for removing one).
+    pub(crate) fn disable_member(
+        &mut self,
+        user_id: &str,
+        ctx: &Ctx<'_>,
+    ) -> Result<Value, Refusal> {
+        let id = self.active_member(user_id)?.id;
+        if self.members.get(&id).is_some_and(|m| m.is_default_admin) {
+            return Err(Refusal::new(
+                400,
+                "Cannot modify the default administrator. Please assign another member as default administrator first.",
+                "BAD_REQUEST",
+            ));
+        }
+        let Some(m) = self.members.get_mut(&id) else {
+            return Err(not_found());
+        };
+        m.status = "disabled";
+        m.updated_at = ctx.at();
+        let m = m.clone();
+        Ok(json!({"data": self.member_json(&m, false, &HashMap::new())}))
+    }
+
+    /// `DELETE /users/{id}/delete`: a disabled member is deleted for good (then 404); one
+    /// that is not disabled yet is refused with 422, as a process that is not archived.
+    pub(crate) fn delete_member_permanently(&mut self, user_id: &str) -> Result<(), Refusal> {
+        let id = user_id.parse::<u64>().map_err(|_| not_found())?;
+        let member = self.members.get(&id).ok_or_else(not_found)?;
+        if member.status != "disabled" {
+            return Err(Refusal::invalid(
+                "user_id",
+                "The member must be disabled before it can be deleted permanently.",
+            ));
+        }
+        self.members.remove(&id);
+        for group in self.groups.values_mut() {
+            group.members.retain(|m| *m != id);
+        }
+        Ok(())
+    }
+
     fn guest_json(&self, g: &Guest, params: &HashMap<String, String>) -> Value {
         let mut fields = json!({
             "id": g.id,

@@ -135,6 +135,14 @@ pub(crate) fn router(shared: Shared) -> Router {
             put(update_member_role),
         )
         .route(
+            "/organizations/{org_id}/users/{user_id}/disable",
+            delete(disable_member),
+        )
+        .route(
+            "/organizations/{org_id}/users/{user_id}/delete",
+            delete(permanently_delete_member),
+        )
+        .route(
             "/organizations/{org_id}/guests",
             get(list_guests).post(create_guest),
         )
@@ -778,6 +786,29 @@ async fn remove_member(
         manages_members(role)?;
         store.remove_member(&user_id, &params, ctx)
     }))
+}
+
+async fn disable_member(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, user_id)): Path<(String, String)>,
+) -> Response {
+    answer(in_org(&shared, &org_id, role, |store, ctx| {
+        manages_members(role)?;
+        store.disable_member(&user_id, ctx)
+    }))
+}
+
+async fn permanently_delete_member(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, user_id)): Path<(String, String)>,
+) -> Response {
+    let result = in_org(&shared, &org_id, role, |store, _| {
+        manages_members(role)?;
+        store.delete_member_permanently(&user_id)
+    });
+    empty(result, StatusCode::OK)
 }
 
 async fn list_guests(

@@ -1149,6 +1149,46 @@ let response = client.create_tag()
     pub fn create_tag(&self) -> builder::CreateTag<'_> {
         self.api().create_tag()
     }
+    /**Disable a member
+
+Disables a member: the first step of deleting one for good (`permanently_delete_member`). Tallyfy's docs name this path without its answers; the spec assumes the member, with status `disabled`.
+
+
+Sends a `DELETE` request to `/organizations/{org_id}/users/{user_id}/disable`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `user_id`: The member's ID (an integer).
+```ignore
+let response = client.disable_member()
+    .org_id(org_id)
+    .user_id(user_id)
+    .execute()
+    .await;
+```*/
+    pub fn disable_member(&self) -> builder::DisableMember<'_> {
+        self.api().disable_member()
+    }
+    /**Permanently delete a disabled member
+
+Deletes a disabled member for good. **It cannot be undone.** The member must be disabled first (`disable_member`), as a process must be archived. Tallyfy's docs name this path without its answers; the spec assumes an empty 200 and a 422 before disabling, like the permanent delete of a process.
+
+
+Sends a `DELETE` request to `/organizations/{org_id}/users/{user_id}/delete`
+
+Arguments:
+- `org_id`: The organization's ID.
+- `user_id`: The member's ID (an integer).
+```ignore
+let response = client.permanently_delete_member()
+    .org_id(org_id)
+    .user_id(user_id)
+    .execute()
+    .await;
+```*/
+    pub fn permanently_delete_member(&self) -> builder::PermanentlyDeleteMember<'_> {
+        self.api().permanently_delete_member()
+    }
     /// Calls the operation named `id` (its `operationId`) with `args`, its
     /// parameters by name, and returns its answer, the decoded body as JSON. For
     /// tools that reach every operation alike, such as the command line; code that
@@ -2338,6 +2378,40 @@ let response = client.create_tag()
                 };
                 let call = match args.get::<types::CreateTag>("create_tag", "body")? {
                     Some(value) => call.body(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "disable_member" => {
+                let call = self.disable_member();
+                let call = match args
+                    .get::<::std::string::String>("disable_member", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("disable_member", "user_id")?
+                {
+                    Some(value) => call.user_id(value),
+                    None => call,
+                };
+                crate::call::send(call).await
+            }
+            "permanently_delete_member" => {
+                let call = self.permanently_delete_member();
+                let call = match args
+                    .get::<::std::string::String>("permanently_delete_member", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<
+                        ::std::string::String,
+                    >("permanently_delete_member", "user_id")?
+                {
+                    Some(value) => call.user_id(value),
                     None => call,
                 };
                 crate::call::send(call).await

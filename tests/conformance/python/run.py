@@ -28,7 +28,11 @@ import urllib.request
 import requests
 import tallyfy
 import tallyfy.core
-from tallyfy import TallyfyError, TallyfyIndeterminateError, TallyfyNotDeliveredError
+
+# 3.x names; an SDK without the finer classes still maps onto the kinds by status.
+TallyfyError = tallyfy.TallyfyError
+TallyfyIndeterminateError = getattr(tallyfy, "TallyfyIndeterminateError", ())
+TallyfyNotDeliveredError = getattr(tallyfy, "TallyfyNotDeliveredError", ())
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOKEN = "tok-SECRET-5f1e9c"
@@ -216,6 +220,7 @@ CALLS = {
         ),
     ),
     "get_member": ("get_user", lambda s, o: s.get_user(_p(o, "org_id"), int(_p(o, "user_id")))),
+    "disable_member": ("disable_user", lambda s, o: s.disable_user(_p(o, "org_id"), int(_p(o, "user_id")))),
     "update_member_role": (
         "change_user_role",
         lambda s, o: s.change_user_role(_p(o, "org_id"), int(_p(o, "user_id")), _body(o).get("role", "light")),
@@ -258,7 +263,8 @@ NOT_APPLICABLE = {
     "list_activity": "the SDK has no activity feed",
     "permanently_delete_template": "the SDK has no permanent delete of a template",
     "update_member": "the SDK has no update of a member's profile",
-    "remove_member": "the SDK has no removal of a member (disable_user calls .../disable, another endpoint)",
+    "remove_member": "the SDK has no removal of a member (disable_user calls .../disable: disable_member)",
+    "permanently_delete_member": "the SDK has no permanent delete of a member",
     "delete_guest": "the SDK has no delete of a guest (disable_guest calls .../disable, another endpoint)",
     "update_group": "update_group reads the group (GET) before its PUT, so a row's faults would land on the read (see Beyond the table)",
 }
@@ -387,8 +393,14 @@ def make_sdk(base_url, case):
     return sdk
 
 
-def call(sdk, op, fn):
-    """Calls the SDK; returns (result, exception, requests sent, waits)."""
+def call(make, op, fn):
+    """Builds a client with ``make`` and calls the SDK; returns (result, exception,
+    requests sent, waits). Whatever the SDK raises, building the client included, is an
+    outcome."""
+    try:
+        sdk = make()
+    except Exception as exc:  # noqa: BLE001
+        return None, exc, 0, []
     sent = [0]
     original = sdk.session.request
 
@@ -448,7 +460,7 @@ def representatives(selected, operations):
     order: the table's selectors are made of these properties."""
     chosen, classes = [], set()
     for op_id in selected:
-        if op_id not in CALLS:
+        if op_id not in CALLS or op_id not in operations:
             continue
         op = operations[op_id]
         key = (op["method"], op["irreversible"], op["returns_body"])
@@ -474,11 +486,11 @@ def run_rows(kit, cases, operations, ops, only):
             continue
         selected = case["selected"]
         if ops == "all" or (ops == "mixed" and not is_slow(case)):
-            chosen = [o for o in selected if o in CALLS]
+            chosen = [o for o in selected if o in CALLS and o in operations]
         else:
             chosen = representatives(selected, operations)
         for op_id in selected:
-            if op_id in CALLS:
+            if op_id in CALLS and op_id in operations:
                 continue
             reason = NOT_APPLICABLE.get(op_id, "not mapped by this runner (no SDK method found for it)")
             entry = kit.call(
@@ -490,8 +502,8 @@ def run_rows(kit, cases, operations, ops, only):
         for op_id in chosen:
             op = operations[op_id]
             armed = kit.call("POST", "/_conformance/arm", {"case": case["name"], "operation": op_id})
-            sdk = make_sdk(armed["base_url"], case)
-            result, exc, sent, waits = call(sdk, op, CALLS[op_id][1])
+            base_url = armed["base_url"]
+            result, exc, sent, waits = call(lambda: make_sdk(base_url, case), op, CALLS[op_id][1])
             entry = kit.call("POST", "/_conformance/outcome", outcome_of(result, exc, sent, waits))
             entry["sdk_method"] = CALLS[op_id][0]
             results.append(entry)
@@ -531,7 +543,7 @@ def probes(kit, operations):
             "server": [{"status": 200, "headers": {"content-type": "application/json"}, "body": json.dumps(page)}],
         },
     )
-    result, exc, _, _ = call(make_sdk(armed["base_url"], case), operations["list_processes"], CALLS["list_processes"][1])
+    result, exc, _, _ = call(lambda: make_sdk(armed["base_url"], case), operations["list_processes"], CALLS["list_processes"][1])
     links = getattr(getattr(result, "meta", None), "links", None)
     facts.append(
         {
@@ -552,7 +564,7 @@ def probes(kit, operations):
     armed = kit.call(
         "POST", "/_conformance/arm", {"operation": "permanently_delete_task", "server": [{"success": "documented"}]}
     )
-    result, exc, _, _ = call(make_sdk(armed["base_url"], case), op, CALLS["permanently_delete_task"][1])
+    result, exc, _, _ = call(lambda: make_sdk(armed["base_url"], case), op, CALLS["permanently_delete_task"][1])
     seen = kit.call("GET", "/_conformance/seen")
     requests_seen = [
         "{} {}".format(r["request"]["method"], r["request"]["path"]) for r in seen["requests"] if r.get("request")
@@ -569,6 +581,31 @@ def probes(kit, operations):
     headers = (seen["requests"][0].get("request") or {}).get("headers", {}) if seen["requests"] else {}
     kit.call("POST", "/_conformance/reset")
 
+    armed = kit.call(
+        "POST",
+        "/_conformance/arm",
+        {
+            "operation": "get_process",
+            "server": [{"status": 302, "headers": {"location": "/elsewhere"}, "body": ""}, {"success": "documented"}],
+        },
+    )
+    result, exc, _, _ = call(lambda: make_sdk(armed["base_url"], case), operations["get_process"], CALLS["get_process"][1])
+    seen = kit.call("GET", "/_conformance/seen")
+    requests_seen = [
+        "{} {}".format(r["request"]["method"], r["request"]["path"]) for r in seen["requests"] if r.get("request")
+    ]
+    facts.append(
+        {
+            "probe": "a redirect",
+            "sent": "302 with `location: /elsewhere`, then the documented answer of get_process",
+            "measured": "get_process requested {}; {}".format(
+                ", then ".join(requests_seen),
+                "returned " + type(result).__name__ if exc is None else "raised " + type(exc).__name__,
+            ),
+        }
+    )
+    kit.call("POST", "/_conformance/reset")
+
     op = operations.get("update_group")
     if op is not None:
         armed = kit.call(
@@ -577,7 +614,7 @@ def probes(kit, operations):
             {"operation": "get_group", "server": [{"success": "documented"}, {"success": "documented"}]},
         )
         update = lambda s, o: s.update_group(_p(o, "org_id"), _p(o, "group_id"), name="Renamed")  # noqa: E731
-        result, exc, _, _ = call(make_sdk(armed["base_url"], case), op, update)
+        result, exc, _, _ = call(lambda: make_sdk(armed["base_url"], case), op, update)
         seen = kit.call("GET", "/_conformance/seen")
         requests_seen = [
             "{} {}".format(r["request"]["method"], r["request"]["path"]) for r in seen["requests"] if r.get("request")
@@ -616,11 +653,8 @@ def md_escape(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def first_field(problem):
-    return problem.split(":", 1)[0]
-
-
 def write_reports(out_dir, results, facts, cases, operations, ops, only, elapsed):
+    ops_policy = ops
     version = getattr(tallyfy, "__version__", "unknown")
     run = [r for r in results if r["verdict"] in ("passed", "failed")]
     na = [r for r in results if r["verdict"] == "not_applicable"]
@@ -644,11 +678,23 @@ def write_reports(out_dir, results, facts, cases, operations, ops, only, elapsed
 
     case_counts = collections.Counter(case_verdict(e) for e in by_case.values() if e)
 
-    # The departures, grouped by what differed.
+    # The departures: the requests sent elsewhere than the operation's route, by
+    # operation; every other difference by row, with the operations that showed it.
+    misrouted = collections.OrderedDict()
     departures = collections.OrderedDict()
+    ran_by_case = collections.defaultdict(list)
+    for r in run:
+        ran_by_case[r["case"]].append(r["operation"])
     for r in failed:
         for problem in r["problems"]:
-            departures.setdefault(first_field(problem), []).append((r["case"], r["operation"], problem))
+            if problem.startswith("route:"):
+                sent = problem.split(" was ", 1)[1].split(",", 1)[0]
+                misrouted.setdefault(r["operation"], [sent, set()])[1].add(r["case"])
+                continue
+            sig = re.sub(r" \((?:[a-z_]+, )?.*\)$", "", problem)
+            example = problem[len(sig):].strip(" ()")
+            entry = departures.setdefault(r["case"], collections.OrderedDict()).setdefault(sig, [[], example])
+            entry[0].append(r["operation"])
 
     lines = []
     w = lines.append
@@ -688,12 +734,37 @@ def write_reports(out_dir, results, facts, cases, operations, ops, only, elapsed
     w("")
     w("## Where it departs from the table")
     w("")
-    if not departures:
+    if not departures and not misrouted:
         w("Nowhere: every row it could run passed.")
-    for field, items in departures.items():
-        rows = sorted({c for c, _, _ in items})
-        w(f"- **{md_escape(field)}** ({len(items)} row × operation, {len(rows)} rows). For example: "
-          f"*{md_escape(items[0][0])}* / `{items[0][1]}`: {md_escape(items[0][2])}")
+    for op_id, (sent, rows) in misrouted.items():
+        op = operations[op_id]
+        w(
+            f"- `{op_id}` (`{CALLS[op_id][0]}`) sent {md_escape(sent)} where the operation is "
+            f"{op['method']} {md_escape(op['request_path'])}: in {len(rows)} of the "
+            f"{sum(1 for ops in ran_by_case.values() if op_id in ops)} rows it ran."
+        )
+    if misrouted:
+        w("")
+    if departures:
+        w("| row | what differed | operations that showed it | for example |")
+        w("|---|---|---|---|")
+    def who_of(ops_seen, ran):
+        seen, ran = set(ops_seen), set(ran)
+        idempotent = {o for o in ran if operations[o]["idempotent"]}
+        if seen == ran and len(ran) > 1:
+            return f"all {len(ran)} run"
+        if seen == idempotent and len(seen) > 1:
+            return f"the {len(seen)} idempotent ones"
+        if seen == ran - idempotent and len(seen) > 1:
+            return f"the {len(seen)} POSTs"
+        if len(seen) > 6:
+            return f"{len(seen)} of {len(ran)}: " + ", ".join(f"`{o}`" for o in ops_seen[:4]) + ", ..."
+        return ", ".join(f"`{o}`" for o in ops_seen)
+
+    for case_name, sigs in departures.items():
+        for sig, (ops_seen, example) in sigs.items():
+            who = who_of(ops_seen, ran_by_case[case_name])
+            w(f"| {md_escape(case_name)} | {md_escape(sig)} | {who} | {md_escape(example)} |")
     w("")
     w("## Beyond the table")
     w("")
@@ -715,18 +786,21 @@ def write_reports(out_dir, results, facts, cases, operations, ops, only, elapsed
     w("")
     w("## Every row")
     w("")
-    w("| row | operation | verdict | what differed |")
+    w("Each row with the operations it ran against; what differed for each is in `report.json`.")
+    w("")
+    w("| row | verdict | passed | failed |")
     w("|---|---|---|---|")
     for name, entries in by_case.items():
         ran = [e for e in entries if e["verdict"] != "not_applicable"]
         if not ran:
-            w(f"| {md_escape(name)} | | not applicable | {md_escape(entries[0]['reason']) if entries else ''} |")
+            w(f"| {md_escape(name)} | not applicable | | |")
             continue
-        for e in ran:
-            w(
-                f"| {md_escape(name)} | `{e['operation']}` | {e['verdict']} | "
-                f"{md_escape('; '.join(e['problems']))} |"
-            )
+        ok = [e["operation"] for e in ran if e["verdict"] == "passed"]
+        bad = [e["operation"] for e in ran if e["verdict"] == "failed"]
+        w(
+            f"| {md_escape(name)} | {case_verdict(entries)} | {len(ok)} of {len(ran)} | "
+            f"{', '.join(f'`{o}`' for o in bad)} |"
+        )
     w("")
     w("## How the SDK's answers are read")
     w("")
@@ -760,39 +834,43 @@ def write_reports(out_dir, results, facts, cases, operations, ops, only, elapsed
     with open(os.path.join(out_dir, "REPORT.md"), "w") as f:
         f.write("\n".join(lines))
 
-    stable = []
-    for r in results:
-        stable.append(
+    # report.json: every row and operation, one row a line; details where they differ.
+    rows = []
+    for name, entries in by_case.items():
+        failures = collections.OrderedDict()
+        for e in entries:
+            if e["verdict"] == "failed":
+                reported = e["reported"]
+                failures[e["operation"]] = {
+                    "problems": e["problems"],
+                    "reported": {k: reported[k] for k in ("result", "kind", "status", "detail") if reported.get(k) is not None},
+                }
+        rows.append(
             {
-                "case": r["case"],
-                "operation": r["operation"],
-                "sdk_method": r.get("sdk_method"),
-                "verdict": r["verdict"],
-                "problems": r["problems"],
-                "reason": r.get("reason"),
-                "reported": r["reported"],
-                "requests": r["observed"]["requests"],
+                "case": name,
+                "verdict": case_verdict(entries) if entries else "not run",
+                "passed": [e["operation"] for e in entries if e["verdict"] == "passed"],
+                "failed": failures,
+                "not_applicable": [e["operation"] for e in entries if e["verdict"] == "not_applicable"],
             }
         )
+    head = {
+        "sdk": {"package": "tallyfy", "version": version},
+        "operations": ops_policy,
+        "summary": {
+            "rows": dict(sorted(case_counts.items())),
+            "passed": len(passed),
+            "failed": len(failed),
+            "not_applicable": len(na),
+        },
+        "sdk_methods": {o: CALLS[o][0] for o in operations if o in CALLS},
+        "not_applicable": {o: NOT_APPLICABLE.get(o, "not mapped by this runner") for o in operations if o not in CALLS},
+        "probes": facts,
+    }
+    text = json.dumps(head, indent=1)[:-2] + ',\n "rows": [\n' + ",\n".join("  " + json.dumps(r) for r in rows) + "\n ]\n}\n"
+    json.loads(text)
     with open(os.path.join(out_dir, "report.json"), "w") as f:
-        json.dump(
-            {
-                "sdk": {"package": "tallyfy", "version": version},
-                "summary": {
-                    "rows": dict(case_counts),
-                    "passed": len(passed),
-                    "failed": len(failed),
-                    "not_applicable": len(na),
-                    "operations": ops,
-                },
-                "probes": facts,
-                "results": stable,
-            },
-            f,
-            indent=2,
-            sort_keys=True,
-        )
-        f.write("\n")
+        f.write(text)
     print(
         f"python SDK tallyfy {version}: rows {dict(case_counts)}; row x operation: {len(passed)} passed, "
         f"{len(failed)} failed, {len(na)} not applicable ({elapsed:.0f} s); report in {out_dir}/REPORT.md"

@@ -12,6 +12,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
 cd "$root"
+export PYTHONDONTWRITEBYTECODE=1
 
 out="$here"
 args=()
@@ -58,3 +59,12 @@ server="$root/target/debug/tallyfy-fake"
 # The server runs the runner and stops when it ends; its exit status is the runner's.
 runner="$(printf '%q ' "$venv/bin/python" "$here/run.py" --out "$out" ${args[@]+"${args[@]}"})"
 "$server" conformance --run "$runner"
+
+if [ "$out" != "$here" ] && [ ${#args[@]} -eq 0 ]; then
+  if cmp -s "$out/REPORT.md" "$here/REPORT.md"; then
+    echo "the committed report (tests/conformance/python/REPORT.md) is current"
+  else
+    echo "note: the committed report differs from this run's ($out/REPORT.md);" \
+      "bash tests/conformance/python/run.sh refreshes it"
+  fi
+fi

@@ -175,7 +175,7 @@ fn update(log: &Log, index: usize, change: impl FnOnce(&mut Seen)) {
 }
 
 /// Plays `scripts` on `listener`, one per connection, logging each into `log`; drops the
-/// listener after the last. Streams send at most `cap` body bytes.
+/// listener as it accepts the last. Streams send at most `cap` body bytes.
 pub(crate) async fn play(
     listener: TcpListener,
     scripts: Vec<Script>,
@@ -183,10 +183,20 @@ pub(crate) async fn play(
     started: Instant,
     cap: usize,
 ) {
-    for step in scripts {
-        let Ok((mut socket, _)) = listener.accept().await else {
+    let last = scripts.len();
+    let mut listener = Some(listener);
+    for (n, step) in scripts.into_iter().enumerate() {
+        let Some(Ok((mut socket, _))) = (match &listener {
+            Some(listener) => Some(listener.accept().await),
+            None => None,
+        }) else {
             return;
         };
+        if n + 1 == last {
+            // Closed before the last answer goes out: an attempt beyond the script is
+            // refused, never accepted in a race with the close.
+            listener = None;
+        }
         let index = {
             let mut entries = log.lock().unwrap_or_else(PoisonError::into_inner);
             let attempt = entries.len() + 1;
