@@ -119,11 +119,17 @@ impl Kit {
         operations: Option<&std::path::Path>,
     ) -> std::io::Result<Kit> {
         let mut kit = Kit::embedded()?;
+        let load = |path: &std::path::Path| {
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{name}: {e}")))?;
+            parse(&name, &text)
+        };
         if let Some(path) = faults {
-            kit.table = parse(&path.display().to_string(), &std::fs::read_to_string(path)?)?;
+            kit.table = load(path)?;
         }
         if let Some(path) = operations {
-            kit.operations = parse(&path.display().to_string(), &std::fs::read_to_string(path)?)?;
+            kit.operations = load(path)?;
         }
         kit.check()?;
         Ok(kit)

@@ -3,7 +3,8 @@
 # installs it in a virtual environment, starts the conformance server, runs run.py, and
 # writes REPORT.md and report.json.
 #
-#   bash tests/conformance/python/run.sh [--out DIR] [--ops mixed|all|representative] [--only TEXT]
+#   bash tests/conformance/python/run.sh [--out DIR] [--ops mixed|all|representative]
+#                                        [--only TEXT] [--real-waits]
 #
 # --out defaults to this folder (the committed report). Exits 0 whatever the SDK does
 # (a report, not a gate), and when Python or the package registry is unavailable (it
@@ -44,7 +45,7 @@ if [ ! -x "$venv/bin/python" ]; then
     exit 0
   fi
 fi
-if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'tallyfy==3.*' >"$out/.pip.log" 2>&1; then
+if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --retries 1 --timeout 15 'tallyfy==3.*' >"$out/.pip.log" 2>&1; then
   echo "skipped: could not install tallyfy==3.* from the package registry:"
   tail -n 3 "$out/.pip.log" | sed 's/^/  /'
   rm -f "$out/.pip.log"

@@ -186,10 +186,10 @@ pub(crate) async fn play(
     let last = scripts.len();
     let mut listener = Some(listener);
     for (n, step) in scripts.into_iter().enumerate() {
-        let Some(Ok((mut socket, _))) = (match &listener {
-            Some(listener) => Some(listener.accept().await),
-            None => None,
-        }) else {
+        let Some(accepting) = &listener else {
+            return;
+        };
+        let Ok((mut socket, _)) = accepting.accept().await else {
             return;
         };
         if n + 1 == last {
