@@ -1,6 +1,6 @@
 //! Shared fixtures: IDs, a client for a mock server, and a call of any operation by name.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use httpmock::MockServer;
@@ -165,10 +165,13 @@ pub fn success(id: &str) -> (u16, Value) {
 /// The status and body of the first documented success of `id` in the corpus.
 fn documented_success(id: &str) -> Option<(u16, Value)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tallyfy-docs");
-    let index: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("index.json")).expect("the corpus index"),
-    )
-    .expect("the corpus index parses");
+    static INDEX: OnceLock<Value> = OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        serde_json::from_str(
+            &std::fs::read_to_string(dir.join("index.json")).expect("the corpus index"),
+        )
+        .expect("the corpus index parses")
+    });
     let example = index["examples"].as_array()?.iter().find(|e| {
         e["operation"] == id
             && e["status"]
@@ -188,8 +191,10 @@ fn documented_success(id: &str) -> Option<(u16, Value)> {
 
 /// The schema the spec gives `op`'s success body (its `$ref`), if any.
 fn success_schema(op: &Operation) -> Option<String> {
-    let spec: serde_yaml::Value =
-        serde_yaml::from_str(include_str!("../../openapi/tallyfy.yaml")).expect("the spec parses");
+    static SPEC: OnceLock<serde_yaml::Value> = OnceLock::new();
+    let spec = SPEC.get_or_init(|| {
+        serde_yaml::from_str(include_str!("../../openapi/tallyfy.yaml")).expect("the spec parses")
+    });
     let responses = &spec["paths"][op.path][op.method.to_lowercase().as_str()]["responses"];
     responses
         .as_mapping()?

@@ -5,8 +5,6 @@
 use serde_json::Value;
 use tallyfy::Operation;
 
-use crate::run::text;
-
 /// The fields shown of one object, with their labels, when it has them.
 const FIELDS: &[(&str, &str)] = &[
     ("id", "id"),
@@ -43,6 +41,15 @@ pub fn describe(op: &Operation, answer: &Value) -> String {
             .collect::<Vec<_>>()
             .join("\n"),
         _ => answer.to_string(),
+    }
+}
+
+/// The value of a JSON answer at `key`, as text (`-` when absent).
+pub fn text(value: &Value, key: &str) -> String {
+    match &value[key] {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        other => other.to_string(),
     }
 }
 

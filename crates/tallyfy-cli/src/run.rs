@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use tallyfy::{Args, Operation};
 
 use crate::report::{Failure, Report};
@@ -59,14 +59,5 @@ pub async fn execute(
             json!({"outcome": "already_gone", "operation": op.id, "subject": subject, "request_id": e.request_id()}),
         )),
         Err(e) => Err(e.into()),
-    }
-}
-
-/// The value of a JSON answer at `key`, as text (`-` when absent).
-pub fn text(value: &Value, key: &str) -> String {
-    match &value[key] {
-        Value::String(s) => s.clone(),
-        Value::Null => "-".into(),
-        other => other.to_string(),
     }
 }
