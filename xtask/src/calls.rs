@@ -58,7 +58,14 @@ pub fn is_named(ty: &syn::Type, name: &str) -> bool {
 /// The operations as methods of the `tallyfy` crate's `Client`, each handing out the
 /// generated builder with the generated method's docs (that client has no `Deref` to
 /// the generated one, so that nothing but `.execute()` sends), and `Client::call`.
-pub fn client_methods(client: &syn::File, operations: &[(String, String)]) -> TokenStream {
+///
+/// An operation that answers with a file (`files`) cannot be called by name: its answer
+/// is no JSON value; the call says so and what to use instead.
+pub fn client_methods(
+    client: &syn::File,
+    operations: &[(String, String)],
+    files: &[String],
+) -> TokenStream {
     let methods = client.items.iter().filter_map(|item| match item {
         syn::Item::Impl(imp) if imp.trait_.is_none() && is_named(&imp.self_ty, "Client") => {
             Some(imp.items.iter())
@@ -93,11 +100,16 @@ pub fn client_methods(client: &syn::File, operations: &[(String, String)]) -> To
                 };
             }
         });
+        let send = if files.contains(id) {
+            quote!(crate::call::file_answer(call))
+        } else {
+            quote!(crate::call::send(call).await)
+        };
         quote! {
             #id => {
                 let call = self.#method();
                 #(#sets)*
-                crate::call::send(call).await
+                #send
             }
         }
     });

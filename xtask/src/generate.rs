@@ -105,6 +105,7 @@ fn summary(outputs: &[Output]) -> String {
 fn outputs(mut spec: OpenAPI) -> Result<Vec<Output>> {
     check_operation_ids(&spec)?;
     spec::widen_empty_successes(&mut spec);
+    spec::forms_as_typed_bodies(&mut spec);
     spec::keep_unnamed_fields(&mut spec);
     spec::optional_collections_in_requests(&mut spec);
 
@@ -123,7 +124,11 @@ fn outputs(mut spec: OpenAPI) -> Result<Vec<Output>> {
             (id, builder)
         })
         .collect();
-    let methods = calls::client_methods(&client_file, &names);
+    let files: Vec<String> = spec::operations(&spec)
+        .filter(|(_, _, op)| spec::streams_success(&spec, op))
+        .filter_map(|(_, _, op)| op.operation_id.clone())
+        .collect();
+    let methods = calls::client_methods(&client_file, &names, &files);
     let mock = generate_mock(&spec)?;
     let ids: Vec<String> = names.into_iter().map(|(id, _)| id).collect();
     let output = |path, code| Output {
@@ -184,6 +189,12 @@ fn settings() -> GenerationSettings {
         .with_replacement(
             "UserId",
             "crate::UserId",
+            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+        )
+        // A form's file field: a path on disk, streamed when the request is sent.
+        .with_replacement(
+            spec::LOCAL_FILE,
+            "crate::LocalFile",
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
         );
     settings
@@ -258,7 +269,13 @@ fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
             .get(spec::IRREVERSIBLE)
             .and_then(|v| v.as_bool())
             == Some(true);
-        let returns_body = spec::documents_success_body(spec, op);
+        let streams = spec::streams_success(spec, op);
+        let returns_body = spec::documents_success_body(spec, op) && !streams;
+        let form = spec::form_files(op);
+        let form_entry = match &form {
+            Some(files) => quote!(Some(&[#(#files),*])),
+            None => quote!(None),
+        };
         let responses = op.responses.responses.iter().map(|(status, response)| {
             let status = match status {
                 StatusCode::Code(code) => code.to_string(),
@@ -300,7 +317,12 @@ fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
                 .as_ref()
                 .and_then(|b| b.as_item())
                 .is_some_and(|b| b.required);
-            params.push(quote!(Param { name: "body", flag: "body", location: "body", required: #required, description: "The request body, as JSON." }));
+            let description = if form.is_some() {
+                "The form's fields, as JSON: each file field the path of a file to send."
+            } else {
+                "The request body, as JSON."
+            };
+            params.push(quote!(Param { name: "body", flag: "body", location: "body", required: #required, description: #description }));
         }
         let (output, error) = send_types(client, &builder.to_string()).with_context(|| {
             format!("operation `{id}`: no builder `{builder}` with a `send` method")
@@ -310,6 +332,11 @@ fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
         } else {
             quote!(crate::NoBody)
         };
+        let output = if streams {
+            quote!(crate::Download)
+        } else {
+            output.to_token_stream()
+        };
         entries.push(quote! {
             Operation {
                 id: #id,
@@ -318,6 +345,8 @@ fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
                 summary: #summary,
                 irreversible: #irreversible,
                 returns_body: #returns_body,
+                streams: #streams,
+                form: #form_entry,
                 responses: &[#(#responses),*],
                 group: #group,
                 command: #command,
@@ -327,23 +356,39 @@ fn operations_table(spec: &OpenAPI, client: &syn::File) -> Result<TokenStream> {
             }
         });
 
-        let decode = if returns_body {
+        let decode = if streams {
+            quote!(Err(DecodeError::file_answer()))
+        } else if returns_body {
             quote!(crate::decode(body))
         } else {
             quote!(Ok(()))
         };
+        let stream = streams.then(|| {
+            quote! {
+                fn stream(answer: reqwest::Response) -> Option<Self::Output> {
+                    Some(crate::Download::new(answer))
+                }
+            }
+        });
+        let encode = form.as_ref().map(|files| {
+            quote! {
+                let request = crate::form::encode(&client.client, request, &[#(#files),*])?;
+            }
+        });
         calls.push(quote! {
             impl Call for builder::#builder<'_> {
                 type Output = #output;
                 const OPERATION: &'static Operation = &OPERATIONS[#index];
                 fn build(self) -> Result<(Extension, reqwest::Request), String> {
                     let (client, request) = builder::#builder::build(self).map_err(|e| e.to_string())?;
+                    #encode
                     Ok((client.inner.clone(), request))
                 }
                 #[allow(unused_variables)]
                 fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
                     #decode
                 }
+                #stream
             }
         });
     }

@@ -17,6 +17,12 @@ pub const DOCS: &str = "x-tallyfy-docs";
 pub const COMMAND: &str = "x-tallyfy-command";
 /// The extension that names a parameter's flag in the command line.
 pub const FLAG: &str = "x-tallyfy-flag";
+/// Set by [`forms_as_typed_bodies`]: the fields of an operation's `multipart/form-data`
+/// body that are files.
+pub const FORM_FILES: &str = "x-tallyfy-form-files";
+/// The schema a form's file field becomes: a path on disk, `crate::LocalFile` in Rust.
+pub const LOCAL_FILE: &str = "LocalFile";
+const FORM: &str = "multipart/form-data";
 
 /// Reads and parses the OpenAPI document at `path`.
 pub fn load(path: &Path) -> Result<OpenAPI> {
@@ -162,6 +168,99 @@ pub fn optional_collections_in_requests(spec: &mut OpenAPI) {
             }
         }
     }
+}
+
+/// Forms: a `multipart/form-data` body is generated as a typed JSON body whose file
+/// fields (`format: binary`) are [`LOCAL_FILE`]s, paths on disk; the operation is marked
+/// with [`FORM_FILES`], and its `Call::build` encodes the body as a form, the files
+/// streamed from disk.
+///
+/// progenitor generates no multipart bodies; this way a form operation gets the same
+/// builder, setters, call by name and command as any other.
+pub fn forms_as_typed_bodies(spec: &mut OpenAPI) {
+    let mut components = spec.components.take().unwrap_or_default();
+    let mut any = false;
+    for item in spec.paths.paths.values_mut() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        for op in slots(item).into_iter().flatten() {
+            let Some(ReferenceOr::Item(body)) = op.request_body.as_mut() else {
+                continue;
+            };
+            let Some(mut media) = body.content.shift_remove(FORM) else {
+                continue;
+            };
+            let schema = match media.schema.as_mut() {
+                Some(ReferenceOr::Reference { reference }) => schema_name(reference)
+                    .and_then(|name| components.schemas.get_mut(&name))
+                    .and_then(|schema| match schema {
+                        ReferenceOr::Item(schema) => Some(schema),
+                        ReferenceOr::Reference { .. } => None,
+                    }),
+                Some(ReferenceOr::Item(schema)) => Some(schema),
+                None => None,
+            };
+            let files = schema.map(files_to_local).unwrap_or_default();
+            body.content.insert("application/json".into(), media);
+            op.extensions.insert(FORM_FILES.into(), files.into());
+            any = true;
+        }
+    }
+    if any {
+        components.schemas.insert(
+            LOCAL_FILE.into(),
+            ReferenceOr::Item(Schema {
+                schema_data: openapiv3::SchemaData {
+                    description: Some("A file on disk, sent as a form's file part.".into()),
+                    ..Default::default()
+                },
+                schema_kind: SchemaKind::Type(Type::String(Default::default())),
+            }),
+        );
+    }
+    spec.components = Some(components);
+}
+
+/// Turns the `format: binary` properties of a form's schema into [`LOCAL_FILE`]
+/// references, and names them.
+fn files_to_local(schema: &mut Schema) -> Vec<String> {
+    let SchemaKind::Type(Type::Object(object)) = &mut schema.schema_kind else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    for (name, property) in object.properties.iter_mut() {
+        let binary = matches!(
+            property.as_item().map(|p| &p.schema_kind),
+            Some(SchemaKind::Type(Type::String(s)))
+                if s.format == openapiv3::VariantOrUnknownOrEmpty::Unknown("binary".into())
+                    || s.format == openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::Binary)
+        );
+        if binary {
+            *property = ReferenceOr::Reference {
+                reference: format!("#/components/schemas/{LOCAL_FILE}"),
+            };
+            files.push(name.clone());
+        }
+    }
+    files
+}
+
+/// The file fields of an operation whose body is a form ([`forms_as_typed_bodies`]).
+pub fn form_files(op: &Operation) -> Option<Vec<&str>> {
+    let files = op.extensions.get(FORM_FILES)?.as_array()?;
+    Some(files.iter().filter_map(|f| f.as_str()).collect())
+}
+
+/// Whether `op`'s success answer is a file (a body that is not JSON), read as it comes.
+pub fn streams_success(spec: &OpenAPI, op: &Operation) -> bool {
+    op.responses
+        .responses
+        .iter()
+        .filter(|(status, _)| is_success(status))
+        .filter_map(|(_, response)| resolve(spec, response))
+        .flat_map(|r| r.content.keys())
+        .any(|media| !media.contains("json"))
 }
 
 fn schema_name(reference: &str) -> Option<String> {

@@ -25,6 +25,15 @@ pub struct DecodeError {
 }
 
 impl DecodeError {
+    /// For an operation whose answer is a file ([`crate::Download`]), which has no JSON
+    /// body to decode.
+    pub(crate) fn file_answer() -> Self {
+        Self {
+            path: ".".into(),
+            inner: serde::de::Error::custom("the answer is a file, not JSON: it is read as a stream"),
+        }
+    }
+
     /// Where in the body decoding failed, such as `data.started_by` (`.` for the body
     /// itself).
     pub fn path(&self) -> &str {

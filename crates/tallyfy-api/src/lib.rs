@@ -26,9 +26,13 @@ mod generated;
 #[allow(clippy::all)]
 mod operations;
 mod decode;
+mod download;
+mod form;
 mod user_id;
 
 pub use decode::{DecodeError, NoBody, decode, decode_answer};
+pub use download::Download;
+pub use form::LocalFile;
 pub use generated::*;
 pub use operations::OPERATIONS;
 pub use user_id::UserId;
@@ -47,8 +51,15 @@ pub struct Operation {
     pub summary: &'static str,
     /// Whether its effect cannot be undone (`x-tallyfy-irreversible` in the spec).
     pub irreversible: bool,
-    /// Whether a success answer documents a body (otherwise the output is `()`).
+    /// Whether a success answer documents a JSON body (otherwise the output is `()`, or
+    /// a [`Download`] when it [`streams`](Operation::streams)).
     pub returns_body: bool,
+    /// Whether a success answer is a file, read as it arrives (the output is a
+    /// [`Download`]), not a JSON body read whole.
+    pub streams: bool,
+    /// For an operation whose body is a form (`multipart/form-data`), the fields that are
+    /// files ([`LocalFile`]s, streamed from disk); `None` for a JSON body or none.
+    pub form: Option<&'static [&'static str]>,
     /// Each documented status (`"404"`, `"4XX"`) with its description.
     pub responses: &'static [(&'static str, &'static str)],
     /// The spec's first tag, such as `processes`: the command line's group.
@@ -185,6 +196,12 @@ pub trait Call: Sized {
     fn build(self) -> Result<(Extension, reqwest::Request), String>;
     /// Decodes a success body; an operation that documents none ignores it.
     fn decode(body: &[u8]) -> Result<Self::Output, DecodeError>;
+    /// The output of a success answer whose body is a file, left unread
+    /// ([`Operation::streams`]); `None` for any other operation.
+    fn stream(answer: reqwest::Response) -> Option<Self::Output> {
+        let _ = answer;
+        None
+    }
 }
 
 /// What a wrapper crate keeps in the [`Client`], reachable from every request built with

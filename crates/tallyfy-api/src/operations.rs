@@ -11,6 +11,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "List processes.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "A page of processes."),
             ("401", "The token is missing, invalid or expired."),
@@ -108,6 +110,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Launch a process from a template.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("201", "The new process."),
             ("401", "The token is missing, invalid or expired."),
@@ -151,6 +155,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Get a process.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The process."),
             ("401", "The token is missing, invalid or expired."),
@@ -191,6 +197,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Update a process.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The updated process."),
             ("401", "The token is missing, invalid or expired."),
@@ -239,6 +247,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Archive a process.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The archived process, with `archived_at` set."),
             ("401", "The token is missing, invalid or expired."),
@@ -279,6 +289,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Restore (activate) an archived process.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The restored process, with `archived_at` null."),
             ("401", "The token is missing, invalid or expired."),
@@ -319,6 +331,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Permanently delete an archived process.",
         irreversible: true,
         returns_body: false,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "Deleted. The body is empty."),
             ("401", "The token is missing, invalid or expired."),
@@ -364,6 +378,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Get a task.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The task."),
             ("401", "The token is missing, invalid or expired."),
@@ -412,6 +428,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Update a one-off task.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The updated task."),
             ("401", "The token is missing, invalid or expired."),
@@ -460,6 +478,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Archive a one-off task.",
         irreversible: false,
         returns_body: false,
+        streams: false,
+        form: None,
         responses: &[
             ("204", "Archived."),
             ("401", "The token is missing, invalid or expired."),
@@ -501,6 +521,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Restore an archived one-off task.",
         irreversible: false,
         returns_body: false,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "Restored."),
             ("401", "The token is missing, invalid or expired."),
@@ -542,6 +564,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Permanently delete a one-off task.",
         irreversible: true,
         returns_body: false,
+        streams: false,
+        form: None,
         responses: &[
             ("204", "Deleted."),
             ("401", "The token is missing, invalid or expired."),
@@ -583,6 +607,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Get a tag.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The tag."),
             ("401", "The token is missing, invalid or expired."),
@@ -631,6 +657,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Update a tag.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The updated tag."),
             ("401", "The token is missing, invalid or expired."),
@@ -679,6 +707,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Delete a tag.",
         irreversible: true,
         returns_body: false,
+        streams: false,
+        form: None,
         responses: &[
             ("204", "Deleted, or there was no such tag."),
             ("401", "The token is missing, invalid or expired."),
@@ -719,6 +749,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "List the organization's tasks.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "A page of tasks."),
             ("401", "The token is missing, invalid or expired."),
@@ -829,6 +861,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Create a one-off task.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("201", "The new task."),
             ("401", "The token is missing, invalid or expired."),
@@ -872,6 +906,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "List a process's tasks.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "A page of the process's tasks."),
             ("401", "The token is missing, invalid or expired."),
@@ -948,6 +984,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Get a task of a process.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The task."),
             ("401", "The token is missing, invalid or expired."),
@@ -1003,6 +1041,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Update a task of a process.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The updated task."),
             ("401", "The token is missing, invalid or expired."),
@@ -1058,6 +1098,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Complete a task of a process.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The completed task."),
             ("401", "The token is missing, invalid or expired."),
@@ -1106,6 +1148,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Reopen a completed task of a process.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The reopened task."),
             ("401", "The token is missing, invalid or expired."),
@@ -1154,6 +1198,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Complete a one-off task.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The completed task."),
             ("401", "The token is missing, invalid or expired."),
@@ -1195,6 +1241,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Reopen a completed one-off task.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The reopened task."),
             ("401", "The token is missing, invalid or expired."),
@@ -1236,6 +1284,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "List the activity feed.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "A page of activity."),
             ("401", "The token is missing, invalid or expired."),
@@ -1339,6 +1389,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "List templates.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "A page of templates."),
             ("401", "The token is missing, invalid or expired."),
@@ -1414,6 +1466,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Create a template.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("201", "The new template."),
             ("401", "The token is missing, invalid or expired."),
@@ -1454,6 +1508,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Get a template.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The template."),
             ("401", "The token is missing, invalid or expired."),
@@ -1502,6 +1558,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Update a template.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The updated template."),
             ("401", "The token is missing, invalid or expired."),
@@ -1550,6 +1608,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Archive a template.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "Archived; the answer says which references went with it."),
             ("401", "The token is missing, invalid or expired."),
@@ -1591,6 +1651,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Permanently delete an archived template.",
         irreversible: true,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "Deleted; the answer says which references went with it."),
             ("401", "The token is missing, invalid or expired."),
@@ -1635,6 +1697,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "List members.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "A page of members."),
             ("401", "The token is missing, invalid or expired."),
@@ -1703,6 +1767,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Invite a member.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The invited member, with status `invited`."),
             ("401", "The token is missing, invalid or expired."),
@@ -1743,6 +1809,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Get a member.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The member."),
             ("401", "The token is missing, invalid or expired."),
@@ -1791,6 +1859,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Update a member.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The updated member."),
             ("401", "The token is missing, invalid or expired."),
@@ -1839,6 +1909,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Remove a member.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The removed member, with status `disabled`."),
             ("401", "The token is missing, invalid or expired."),
@@ -1894,6 +1966,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Change a member's role.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The member with the new role."),
             ("401", "The token is missing, invalid or expired."),
@@ -1942,6 +2016,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "List guests.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "A page of guests."),
             ("401", "The token is missing, invalid or expired."),
@@ -2003,6 +2079,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Create a guest.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("201", "The guest."),
             ("401", "The token is missing, invalid or expired."),
@@ -2043,6 +2121,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Get a guest.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("201", "The guest."),
             ("401", "The token is missing, invalid or expired."),
@@ -2091,6 +2171,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Update a guest.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("201", "The updated guest."),
             ("401", "The token is missing, invalid or expired."),
@@ -2139,6 +2221,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Delete a guest.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "Deleted; the guest as it was."),
             ("401", "The token is missing, invalid or expired."),
@@ -2180,6 +2264,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "List groups.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "A page of groups."),
             ("401", "The token is missing, invalid or expired."),
@@ -2227,6 +2313,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Create a group.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("201", "The group."),
             ("401", "The token is missing, invalid or expired."),
@@ -2267,6 +2355,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Get a group.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The group."),
             ("401", "The token is missing, invalid or expired."),
@@ -2308,6 +2398,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Update a group.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("201", "The updated group."),
             ("401", "The token is missing, invalid or expired."),
@@ -2356,6 +2448,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Delete a group.",
         irreversible: true,
         returns_body: false,
+        streams: false,
+        form: None,
         responses: &[
             ("204", "Deleted."),
             ("401", "The token is missing, invalid or expired."),
@@ -2398,6 +2492,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "List tags.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "A page of tags."),
             ("401", "The token is missing, invalid or expired."),
@@ -2459,6 +2555,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Create a tag.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("201", "The tag."),
             ("401", "The token is missing, invalid or expired."),
@@ -2499,6 +2597,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Disable a member.",
         irreversible: false,
         returns_body: true,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "The disabled member (assumed: not documented)."),
             ("401", "The token is missing, invalid or expired."),
@@ -2540,6 +2640,8 @@ pub static OPERATIONS: &[Operation] = &[
         summary: "Permanently delete a disabled member.",
         irreversible: true,
         returns_body: false,
+        streams: false,
+        form: None,
         responses: &[
             ("200", "Deleted (assumed: not documented)."),
             ("401", "The token is missing, invalid or expired."),
@@ -2573,6 +2675,270 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         docs: &["code-samples/members/remove-member.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            crate::NoBody,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "upload_file",
+        method: "POST",
+        path: "/organizations/{org_id}/file",
+        summary: "Upload a file.",
+        irreversible: false,
+        returns_body: true,
+        streams: false,
+        form: Some(&["name"]),
+        responses: &[
+            ("200", "Uploaded: the asset."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("413", "The file is larger than Tallyfy's upload limit (100 MB)."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "files",
+        command: "upload",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "body",
+                flag: "body",
+                location: "body",
+                required: true,
+                description: "The form's fields, as JSON: each file field the path of a file to send.",
+            },
+        ],
+        docs: &["code-samples/files/upload-attach-file.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::AssetEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "get_file",
+        method: "GET",
+        path: "/organizations/{org_id}/file/{file_id}",
+        summary: "View a file.",
+        irreversible: false,
+        returns_body: false,
+        streams: true,
+        form: None,
+        responses: &[
+            ("200", "The file's content."),
+            (
+                "206",
+                "The rest of the file, from the byte a `Range: bytes=N-` asked for (resuming).",
+            ),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "files",
+        command: "view",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "file_id",
+                flag: "file-id",
+                location: "path",
+                required: true,
+                description: "The file's asset ID (the `id` of its asset).",
+            },
+        ],
+        docs: &["code-samples/files/download-file.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            crate::NoBody,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "delete_file",
+        method: "DELETE",
+        path: "/organizations/{org_id}/file/{file_id}",
+        summary: "Delete a file.",
+        irreversible: true,
+        returns_body: false,
+        streams: false,
+        form: None,
+        responses: &[
+            ("200", "Deleted (an empty body)."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("422", "The request was understood but is invalid."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+            ("2XX", "Any other success status: also success, body ignored."),
+        ],
+        group: "files",
+        command: "delete",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "file_id",
+                flag: "file-id",
+                location: "path",
+                required: true,
+                description: "The file's asset ID (the `id` of its asset).",
+            },
+        ],
+        docs: &["code-samples/files/delete-file.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            crate::NoBody,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "download_file",
+        method: "GET",
+        path: "/organizations/{org_id}/file/{file_id}/dl",
+        summary: "Download a file.",
+        irreversible: false,
+        returns_body: false,
+        streams: true,
+        form: None,
+        responses: &[
+            ("200", "The file's content."),
+            (
+                "206",
+                "The rest of the file, from the byte a `Range: bytes=N-` asked for (resuming).",
+            ),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "files",
+        command: "download",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "file_id",
+                flag: "file-id",
+                location: "path",
+                required: true,
+                description: "The file's asset ID (the `id` of its asset).",
+            },
+        ],
+        docs: &["code-samples/files/download-file.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            crate::NoBody,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "get_asset",
+        method: "GET",
+        path: "/organizations/{org_id}/assets/{asset_id}",
+        summary: "Get a file's metadata (its asset).",
+        irreversible: false,
+        returns_body: true,
+        streams: false,
+        form: None,
+        responses: &[
+            ("200", "The asset."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+        ],
+        group: "files",
+        command: "info",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "asset_id",
+                flag: "asset-id",
+                location: "path",
+                required: true,
+                description: "The asset's ID.",
+            },
+        ],
+        docs: &["code-samples/files/get-file-metadata.mdx"],
+        decode: |status, body| crate::decode_answer::<
+            types::AssetEnvelope,
+            types::ErrorBody,
+        >(status, body),
+    },
+    Operation {
+        id: "archive_asset",
+        method: "DELETE",
+        path: "/organizations/{org_id}/assets/{asset_id}",
+        summary: "Archive a file's asset record.",
+        irreversible: false,
+        returns_body: false,
+        streams: false,
+        form: None,
+        responses: &[
+            ("200", "Archived (assumed: not documented)."),
+            ("401", "The token is missing, invalid or expired."),
+            ("403", "The token's user may not do this."),
+            ("404", "Not found."),
+            ("429", "Too many requests; wait as long as `Retry-After` says."),
+            ("4XX", "The request was refused."),
+            ("5XX", "The server or a proxy in front of it failed."),
+            ("2XX", "Any other success status: also success, body ignored."),
+        ],
+        group: "files",
+        command: "archive",
+        params: &[
+            Param {
+                name: "org_id",
+                flag: "org-id",
+                location: "path",
+                required: true,
+                description: "The organization's ID.",
+            },
+            Param {
+                name: "asset_id",
+                flag: "asset-id",
+                location: "path",
+                required: true,
+                description: "The asset's ID.",
+            },
+        ],
+        docs: &["code-samples/files/delete-file.mdx"],
         decode: |status, body| crate::decode_answer::<
             crate::NoBody,
             types::ErrorBody,
@@ -3233,6 +3599,91 @@ impl Call for builder::PermanentlyDeleteMember<'_> {
     const OPERATION: &'static Operation = &OPERATIONS[50usize];
     fn build(self) -> Result<(Extension, reqwest::Request), String> {
         let (client, request) = builder::PermanentlyDeleteMember::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        Ok(())
+    }
+}
+impl Call for builder::UploadFile<'_> {
+    type Output = types::AssetEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[51usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::UploadFile::build(self)
+            .map_err(|e| e.to_string())?;
+        let request = crate::form::encode(&client.client, request, &["name"])?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::GetFile<'_> {
+    type Output = crate::Download;
+    const OPERATION: &'static Operation = &OPERATIONS[52usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::GetFile::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        Err(DecodeError::file_answer())
+    }
+    fn stream(answer: reqwest::Response) -> Option<Self::Output> {
+        Some(crate::Download::new(answer))
+    }
+}
+impl Call for builder::DeleteFile<'_> {
+    type Output = ();
+    const OPERATION: &'static Operation = &OPERATIONS[53usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::DeleteFile::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        Ok(())
+    }
+}
+impl Call for builder::DownloadFile<'_> {
+    type Output = crate::Download;
+    const OPERATION: &'static Operation = &OPERATIONS[54usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::DownloadFile::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        Err(DecodeError::file_answer())
+    }
+    fn stream(answer: reqwest::Response) -> Option<Self::Output> {
+        Some(crate::Download::new(answer))
+    }
+}
+impl Call for builder::GetAsset<'_> {
+    type Output = types::AssetEnvelope;
+    const OPERATION: &'static Operation = &OPERATIONS[55usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::GetAsset::build(self)
+            .map_err(|e| e.to_string())?;
+        Ok((client.inner.clone(), request))
+    }
+    #[allow(unused_variables)]
+    fn decode(body: &[u8]) -> Result<Self::Output, DecodeError> {
+        crate::decode(body)
+    }
+}
+impl Call for builder::ArchiveAsset<'_> {
+    type Output = ();
+    const OPERATION: &'static Operation = &OPERATIONS[56usize];
+    fn build(self) -> Result<(Extension, reqwest::Request), String> {
+        let (client, request) = builder::ArchiveAsset::build(self)
             .map_err(|e| e.to_string())?;
         Ok((client.inner.clone(), request))
     }

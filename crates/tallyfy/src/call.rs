@@ -81,6 +81,22 @@ where
     Ok(answer.map(|value| serde_json::to_value(value).unwrap_or(Value::Null)))
 }
 
+/// The answer of an operation that answers with a file is no JSON value: the builder is
+/// checked (so a missing argument is named), then refused with what to use instead.
+pub(crate) fn file_answer<C: Call>(call: C) -> Result<Answered<Value>, Error> {
+    let op = C::OPERATION;
+    call.build()
+        .map_err(|reason| Error::invalid_input(Some(op), reason))?;
+    Err(Error::invalid_input(
+        Some(op),
+        format!(
+            "`{}` answers with a file, not JSON: save it with `client.{}()....save()` \
+             (`tallyfy {} {}` in the command line)",
+            op.id, op.id, op.group, op.command
+        ),
+    ))
+}
+
 /// The error for a name no operation has.
 pub(crate) fn unknown(id: &str) -> Error {
     Error::invalid_input(None, format!("no operation is named `{id}`"))

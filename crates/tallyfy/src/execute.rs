@@ -76,6 +76,7 @@ pub trait Execute: Call {
             call: self,
             retry: None,
             timeout: None,
+            resume_from: None,
         }
     }
 }
@@ -96,6 +97,8 @@ pub struct Customized<C> {
     call: C,
     retry: Option<RetryPolicy>,
     timeout: Option<Duration>,
+    /// Asks for the body from this byte on (`Range`), to resume a download.
+    resume_from: Option<u64>,
 }
 
 impl<C: Call + Send> Customized<C> {
@@ -108,6 +111,13 @@ impl<C: Call + Send> Customized<C> {
     /// Gives each attempt of this call `timeout`, instead of the client's.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Asks for the body from byte `offset` on: the rest of a file whose beginning was
+    /// saved already.
+    pub(crate) fn resume_from(mut self, offset: u64) -> Self {
+        self.resume_from = Some(offset).filter(|&o| o > 0);
         self
     }
 
@@ -132,6 +142,12 @@ impl<C: Call + Send> Customized<C> {
         transport
             .prepare(&mut request, op, self.timeout)
             .map_err(|reason| Error::invalid_input(Some(op), reason))?;
+        if let Some(Ok(range)) = self
+            .resume_from
+            .map(|offset| http::HeaderValue::try_from(format!("bytes={offset}-")))
+        {
+            request.headers_mut().insert(http::header::RANGE, range);
+        }
         let retry = self.retry.as_ref().unwrap_or(&transport.retry);
         let sent = transport.send(request, op, retry).await;
         decode::<C>(op, sent)
@@ -141,11 +157,25 @@ impl<C: Call + Send> Customized<C> {
 /// The output of a call, or the error its last answer or failure makes.
 fn decode<C: Call>(op: &'static Operation, sent: Sent) -> Result<Answered<C::Output>, Error> {
     let Sent { result, attempts } = sent;
-    let answer = match result {
+    let mut answer = match result {
         Ok(answer) => answer,
         Err(failure) => return Err(transport_error(op, failure, attempts.count)),
     };
     let status = answer.status;
+    if let Some(unread) = answer.unread.take() {
+        let request_id = answer.request_id();
+        return match C::stream(unread) {
+            Some(value) => Ok(Answered {
+                value,
+                status,
+                request_id,
+                body: answer.body,
+            }),
+            None => Err(answer_error(op, &answer, attempts, Some(
+                "the answer is a file, but the operation's output cannot hold one".into(),
+            ))),
+        };
+    }
     if !op.is_success(status.as_u16()) || (answer.truncated && op.returns_body) {
         return Err(answer_error(op, &answer, attempts, None));
     }
@@ -165,7 +195,7 @@ fn decode<C: Call>(op: &'static Operation, sent: Sent) -> Result<Answered<C::Out
     }
 }
 
-fn transport_error(op: &'static Operation, error: reqwest::Error, attempts: u32) -> Error {
+pub(crate) fn transport_error(op: &'static Operation, error: reqwest::Error, attempts: u32) -> Error {
     if error.is_builder() {
         return Error::invalid_input(Some(op), "the request could not be built").with_source(error);
     }

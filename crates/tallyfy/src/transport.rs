@@ -61,7 +61,8 @@ pub(crate) struct Attempts {
     pub earlier_may_have_applied: bool,
 }
 
-/// An answer with its body read (up to the cap for its status).
+/// An answer with its body read (up to the cap for its status), or left unread for the
+/// caller: the file a streaming operation answers with.
 #[derive(Debug)]
 pub(crate) struct Answer {
     pub status: StatusCode,
@@ -70,6 +71,9 @@ pub(crate) struct Answer {
     pub body: Bytes,
     /// The body was longer than the cap and was cut.
     pub truncated: bool,
+    /// The success answer of an operation that [`streams`](Operation::streams), its body
+    /// unread: no cap applies to it.
+    pub unread: Option<reqwest::Response>,
 }
 
 impl Answer {
@@ -245,7 +249,8 @@ impl Transport {
     }
 
     /// Sends once and reads the body, up to the cap for its status: a success body of an
-    /// operation that documents none is read no further than an error body.
+    /// operation that documents none is read no further than an error body, and one that
+    /// is a file is not read at all.
     async fn attempt(
         &self,
         request: reqwest::Request,
@@ -253,6 +258,21 @@ impl Transport {
     ) -> reqwest::Result<Answer> {
         let mut response = self.http.execute(request).await?;
         let status = response.status();
+        let headers = response.headers();
+        let (request_id, retry_after) = (
+            headers.get(REQUEST_ID).cloned(),
+            headers.get(header::RETRY_AFTER).cloned(),
+        );
+        if status.is_success() && op.streams {
+            return Ok(Answer {
+                status,
+                request_id,
+                retry_after,
+                body: Bytes::new(),
+                truncated: false,
+                unread: Some(response),
+            });
+        }
         let cap = if status.is_success() && op.returns_body {
             MAX_SUCCESS_BODY
         } else {
@@ -275,13 +295,13 @@ impl Transport {
             truncated,
             "answer read"
         );
-        let headers = response.headers();
         Ok(Answer {
             status,
-            request_id: headers.get(REQUEST_ID).cloned(),
-            retry_after: headers.get(header::RETRY_AFTER).cloned(),
+            request_id,
+            retry_after,
             body: body.freeze(),
             truncated,
+            unread: None,
         })
     }
 }
