@@ -29,6 +29,10 @@ pub enum Invocation {
     },
     /// `processes launch --template ID --kickoff LABEL=VALUE ...`.
     Launch(crate::friendly::Launch),
+    /// `files upload PATH --process RUN_ID --task TASK_ID`.
+    Upload(crate::files::Upload),
+    /// `files download FILE_ID -o FILE` (and `files view`).
+    Download(crate::files::Download),
     /// `processes purge`.
     Purge(PurgeArgs),
     /// `demo`.
@@ -115,6 +119,7 @@ fn group_about(group: &str) -> String {
         "processes" => "Processes (runs).".into(),
         "tasks" => "One-off tasks.".into(),
         "tags" => "Tags.".into(),
+        "files" => "Uploaded files of form fields.".into(),
         other => format!("The {other} operations."),
     }
 }
@@ -224,6 +229,9 @@ fn operation(variants: &[&'static Operation], m: &ArgMatches) -> Result<Invocati
                 args.insert(param.name, value.as_str());
             }
         }
+    }
+    if let Some(invocation) = crate::files::read(op, m) {
+        return Ok(invocation);
     }
     if let Some(mut launch) = crate::friendly::read(op, m, &mut args) {
         launch.body = args.remove("body");

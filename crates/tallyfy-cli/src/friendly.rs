@@ -50,6 +50,7 @@ pub fn extend(group: &str, command: clap::Command) -> clap::Command {
                     .help("The task to complete."),
             )
         }),
+        "files" => crate::files::extend(command),
         _ => command,
     }
 }

@@ -4,6 +4,7 @@
 
 mod cli;
 mod demo;
+mod files;
 mod friendly;
 mod human;
 mod purge;
@@ -49,6 +50,20 @@ async fn run(cli: Cli) -> u8 {
             async {
                 let session = session::Session::open(&global).await?;
                 friendly::launch(&session, launch).await
+            }
+            .await
+        }
+        Invocation::Upload(upload) => {
+            async {
+                let session = session::Session::open(&global).await?;
+                files::upload(&session, upload).await
+            }
+            .await
+        }
+        Invocation::Download(download) => {
+            async {
+                let session = session::Session::open(&global).await?;
+                files::download(&session, download, output).await
             }
             .await
         }

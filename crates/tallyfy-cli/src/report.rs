@@ -48,8 +48,9 @@ pub enum Failure {
     Usage(String),
     /// The SDK's error.
     Api(Error),
-    /// The purge journal could not be read or written; the message names the file.
-    Journal(String),
+    /// A local file (the purge journal, a download) could not be read or written; the
+    /// message names it.
+    File(String),
 }
 
 impl Failure {
@@ -58,7 +59,7 @@ impl Failure {
         match self {
             Failure::Usage(_) => 2,
             Failure::Api(error) => exit_code(error.kind()),
-            Failure::Journal(_) => 1,
+            Failure::File(_) => 1,
         }
     }
 }
@@ -168,8 +169,8 @@ pub fn print_failure(output: Output, failure: &Failure) -> u8 {
         ),
         (Failure::Api(error), Output::Human) => eprintln!("error: {}", describe(error)),
         (Failure::Api(error), Output::Json) => out(error_json(error).to_string()),
-        (Failure::Journal(message), Output::Human) => eprintln!("error: {message}"),
-        (Failure::Journal(message), Output::Json) => out(
+        (Failure::File(message), Output::Human) => eprintln!("error: {message}"),
+        (Failure::File(message), Output::Json) => out(
             json!({"kind": "journal", "status": null, "message": message, "request_id": null})
                 .to_string(),
         ),

@@ -146,6 +146,7 @@ mod call;
 mod client;
 mod error;
 mod execute;
+pub mod files;
 mod gate;
 #[rustfmt::skip]
 #[allow(clippy::all)]
@@ -164,16 +165,17 @@ pub use client::{
 };
 pub use error::{BoxError, Error, ErrorKind};
 pub use execute::{Answered, Customized, Execute};
+pub use files::{Save, SaveError, Saved};
 pub use purge::{Purge, PurgeError, PurgeEvent, PurgeOutcome, PurgeSummary};
 /// The HTTP client this crate sends with, for configuring one to pass in.
 pub use reqwest;
 pub use retry::RetryPolicy;
-pub use tallyfy_api::{OPERATIONS, Operation, Param, UserId, builder, types};
+pub use tallyfy_api::{Download, LocalFile, OPERATIONS, Operation, Param, UserId, builder, types};
 pub use transport::{MAX_ERROR_BODY, MAX_SUCCESS_BODY};
 
 /// What most code that uses the SDK needs: `use tallyfy::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Client, Error, ErrorKind, Execute, RetryPolicy};
+    pub use crate::{Client, Error, ErrorKind, Execute, RetryPolicy, Save};
 }
 
 /// The README's examples, compiled as doctests.
