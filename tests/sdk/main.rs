@@ -5,6 +5,7 @@
 
 mod conformance;
 mod errors;
+mod files;
 mod input;
 #[path = "../common/json.rs"]
 mod json;

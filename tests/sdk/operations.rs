@@ -6,7 +6,7 @@ use tallyfy::{Error, OPERATIONS, Operation};
 
 use crate::json::same_json;
 
-use crate::support::{
+use crate::support::{sent, 
     ORG, RUN, TOKEN, call, client, error_body, kind_of, path_of, request_body, run, statuses,
     success,
 };
@@ -36,12 +36,7 @@ async fn mock_answer<'a>(
                 .header("x-tallyfy-client", "APIClient")
                 .is_true(move |request| match &expected {
                     None => request.body_ref().is_empty(),
-                    Some(expected) => {
-                        serde_json::from_slice::<Value>(request.body_ref())
-                            .ok()
-                            .as_ref()
-                            == Some(expected)
-                    }
+                    Some(expected) => sent(request) == Some(expected.clone()),
                 });
             let mut then = then.status(status).body(body);
             for (name, value) in headers {

@@ -81,6 +81,15 @@ pub async fn call(client: &Client, id: &str) -> Result<Value, Error> {
     if let Some(body) = request_body(op) {
         args.insert("body", body);
     }
+    if op.streams {
+        // A file: its bytes, as text, for the tests that compare answers.
+        let mut bytes = Vec::new();
+        return match client.save(id, &args).to_writer(&mut bytes).await {
+            Ok(_) => Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned())),
+            Err(tallyfy::SaveError::Api(error)) => Err(error),
+            Err(other) => panic!("`{id}`: a writer in memory failed: {other}"),
+        };
+    }
     client.call(id, &args).await.map(Answered::into_value)
 }
 
@@ -93,7 +102,54 @@ pub fn request_body(op: &Operation) -> Option<Value> {
         .join(format!("{}.json", op.id));
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: no documented request body ({e})", path.display()));
-    Some(serde_json::from_str(&text).expect("a request body parses"))
+    let mut body: Value = serde_json::from_str(&text).expect("a request body parses");
+    // A form's files are named relative to the corpus.
+    for file in op.form.unwrap_or_default() {
+        if let Some(Value::String(name)) = body.get_mut(*file) {
+            let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tallyfy-docs");
+            *name = corpus.join(&*name).display().to_string();
+        }
+    }
+    Some(body)
+}
+
+/// The body a request carried, as the JSON of [`request_body`]: a JSON body as it is,
+/// a form's fields as text (a file part as the path of the corpus file whose bytes it
+/// carried, so that it compares equal when the file was sent whole).
+pub fn sent(request: &httpmock::HttpMockRequest) -> Option<Value> {
+    let boundary = request
+        .headers_vec()
+        .iter()
+        .find(|(name, _)| name == "content-type")
+        .and_then(|(_, value)| value.split_once("boundary=").map(|(_, b)| b.to_owned()));
+    let Some(boundary) = boundary else {
+        return serde_json::from_slice(request.body_ref()).ok();
+    };
+    let body = request.body_ref();
+    let delimiter = format!("--{boundary}");
+    let text = String::from_utf8_lossy(body);
+    let mut fields = serde_json::Map::new();
+    for part in text.split(delimiter.as_str()).skip(1) {
+        let Some((head, content)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let name = head.split("name=\"").nth(1)?.split('"').next()?.to_owned();
+        let content = content.strip_suffix("\r\n").unwrap_or(content);
+        let value = match head.split("filename=\"").nth(1) {
+            Some(_) => {
+                let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("fixtures/tallyfy-docs/requests");
+                let file = std::fs::read_dir(&corpus).ok()?.find_map(|entry| {
+                    let path = entry.ok()?.path();
+                    (std::fs::read(&path).ok()? == content.as_bytes()).then_some(path)
+                })?;
+                file.display().to_string()
+            }
+            None => content.to_owned(),
+        };
+        fields.insert(name, Value::String(value));
+    }
+    Some(Value::Object(fields))
 }
 
 /// The exact path operation `op` requests with the fixture IDs, each a path segment
@@ -255,6 +311,8 @@ pub fn statuses(documented: &str) -> Vec<u16> {
 pub enum Script {
     /// Reads the request, then answers with these raw bytes and closes.
     Answer(String),
+    /// The same, with bytes that need not be text.
+    Raw(Vec<u8>),
     /// Closes at once, without reading the request (a reset).
     ResetBeforeRequest,
     /// Reads the request, then closes without a word.
@@ -314,6 +372,10 @@ pub async fn scripted(script: Vec<Script>) -> (String, Arc<Mutex<Vec<String>>>) 
             match step {
                 Script::Answer(raw) => {
                     let _ = socket.write_all(raw.as_bytes()).await;
+                    let _ = socket.shutdown().await;
+                }
+                Script::Raw(raw) => {
+                    let _ = socket.write_all(&raw).await;
                     let _ = socket.shutdown().await;
                 }
                 Script::ResetBeforeRequest | Script::Hangup => drop(socket),

@@ -89,7 +89,7 @@ pub fn client_methods(
             }
         })
     });
-    let arms = operations.iter().map(|(id, builder)| {
+    let build = |id: &String, builder: &String| {
         let method = format_ident!("{id}");
         let sets = setters(client, builder).into_iter().map(|(name, ty)| {
             let key = name.to_string();
@@ -100,6 +100,25 @@ pub fn client_methods(
                 };
             }
         });
+        quote! {
+            let call = self.#method();
+            #(#sets)*
+        }
+    };
+    let saves = operations
+        .iter()
+        .filter(|(id, _)| files.contains(id))
+        .map(|(id, builder)| {
+            let build = build(id, builder);
+            quote! {
+                #id => {
+                    #build
+                    Ok(call.save())
+                }
+            }
+        });
+    let arms = operations.iter().map(|(id, builder)| {
+        let build = build(id, builder);
         let send = if files.contains(id) {
             quote!(crate::call::file_answer(call))
         } else {
@@ -107,8 +126,7 @@ pub fn client_methods(
         };
         quote! {
             #id => {
-                let call = self.#method();
-                #(#sets)*
+                #build
                 #send
             }
         }
@@ -118,7 +136,8 @@ pub fn client_methods(
         use tallyfy_api::{builder, types};
 
         use crate::call::Args;
-        use crate::{Answered, Client, Error};
+        use crate::files::Saving;
+        use crate::{Answered, Client, Error, Save};
 
         impl Client {
             #(#forwarders)*
@@ -142,6 +161,30 @@ pub fn client_methods(
                     #(#arms)*
                     _ => Err(crate::call::unknown(id)),
                 }
+            }
+
+            /// Saves the file the operation named `id` answers with (`download_file`,
+            /// `get_file`), called with `args` as [`call`](Client::call) is: finish it
+            /// with [`Saving::to_file`] or [`Saving::to_writer`]. Any other operation
+            /// fails there with `invalid_input`.
+            ///
+            /// ```no_run
+            /// # async fn demo(client: tallyfy::Client) -> Result<(), tallyfy::SaveError> {
+            /// use tallyfy::Args;
+            ///
+            /// let args = Args::new().with("org_id", "org").with("file_id", "asset");
+            /// let saved = client.save("download_file", &args).to_file("report.pdf").await?;
+            /// println!("{} bytes", saved.bytes());
+            /// # Ok(()) }
+            /// ```
+            pub fn save(&self, id: &str, args: &Args) -> Saving<'_> {
+                let saving = || -> Result<Saving<'_>, Error> {
+                    match id {
+                        #(#saves)*
+                        _ => Err(crate::call::not_a_file(id)),
+                    }
+                };
+                saving().unwrap_or_else(Saving::failed)
             }
         }
     }

@@ -13,7 +13,7 @@ use clap::{Arg, ArgMatches};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use tallyfy::files::Progress;
-use tallyfy::{Execute, LocalFile, Operation, Save, SaveError, Saved};
+use tallyfy::{Args, Execute, LocalFile, Operation, SaveError};
 
 use crate::cli::{Invocation, Output};
 use crate::report::{Failure, Report};
@@ -233,7 +233,6 @@ pub async fn download(
     download: Download,
     output: Output,
 ) -> Result<Report, Failure> {
-    let (client, org) = (&session.client, session.org.as_str());
     let bar = progress_bar(output, &download.to);
     let shown = bar.clone();
     let progress = move |p: Progress| {
@@ -242,11 +241,14 @@ pub async fn download(
         }
         shown.set_position(p.saved);
     };
-    let id = download.file_id.as_str();
-    let to = download.to.as_str();
-    let saved = match download.op.id {
-        "get_file" => save(client.get_file().org_id(org).file_id(id), to, progress).await,
-        _ => save(client.download_file().org_id(org).file_id(id), to, progress).await,
+    let args = Args::new()
+        .with("org_id", session.org.as_str())
+        .with("file_id", download.file_id.as_str());
+    let saving = session.client.save(download.op.id, &args).progress(progress);
+    let saved = if download.to == "-" {
+        saving.to_writer(&mut tokio::io::stdout()).await
+    } else {
+        saving.to_file(&download.to).await
     };
     bar.finish_and_clear();
     let saved = saved.map_err(|error| match error {
@@ -277,19 +279,6 @@ pub async fn download(
             "resumed": saved.resumed(),
         }),
     ))
-}
-
-async fn save<C: Save>(
-    call: C,
-    to: &str,
-    progress: impl FnMut(Progress) + Send + 'static,
-) -> Result<Saved, SaveError> {
-    let saving = call.save().progress(progress);
-    if to == "-" {
-        saving.to_writer(&mut tokio::io::stdout()).await
-    } else {
-        saving.to_file(to).await
-    }
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {

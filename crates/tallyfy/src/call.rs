@@ -90,11 +90,22 @@ pub(crate) fn file_answer<C: Call>(call: C) -> Result<Answered<Value>, Error> {
     Err(Error::invalid_input(
         Some(op),
         format!(
-            "`{}` answers with a file, not JSON: save it with `client.{}()....save()` \
+            "`{}` answers with a file, not JSON: save it with `client.save(\"{}\", ...)` \
              (`tallyfy {} {}` in the command line)",
             op.id, op.id, op.group, op.command
         ),
     ))
+}
+
+/// The error for saving an operation that answers with no file.
+pub(crate) fn not_a_file(id: &str) -> Error {
+    match Operation::find(id) {
+        Some(op) => Error::invalid_input(
+            Some(op),
+            format!("`{id}` answers with no file: call it with `client.call`"),
+        ),
+        None => unknown(id),
+    }
 }
 
 /// The error for a name no operation has.

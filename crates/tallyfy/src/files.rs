@@ -31,11 +31,13 @@
 //! # Ok(()) }
 //! ```
 
+use std::future::Future;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 
 use http::StatusCode;
-use tallyfy_api::{Call, Download};
+use tallyfy_api::{Call, Download, Extension, Operation};
 use tokio::io::{AsyncSeekExt, AsyncWrite, AsyncWriteExt};
 
 use crate::error::{Error, ErrorKind};
@@ -47,15 +49,32 @@ use crate::transport::Transport;
 /// `get_file`, and any operation the spec says answers with a file.
 pub trait Save: Call<Output = Download> + Clone + Send + Sync {
     /// Starts saving; finish with [`Saving::to_file`] or [`Saving::to_writer`].
-    fn save(self) -> Saving<Self> {
+    fn save<'a>(self) -> Saving<'a>
+    where
+        Self: 'a,
+    {
+        let op = Self::OPERATION;
+        let ready = self
+            .clone()
+            .build()
+            .map(|(extension, _)| (op, extension))
+            .map_err(|reason| Error::invalid_input(Some(op), reason));
         Saving {
-            call: self,
+            ready,
+            fetch: Box::new(move |offset| {
+                let call = self.clone();
+                Box::pin(async move { call.customize().resume_from(offset).execute().await })
+            }),
             progress: None,
         }
     }
 }
 
 impl<C: Call<Output = Download> + Clone + Send + Sync> Save for C {}
+
+/// Sends the call again, asking for the file from a byte on.
+type Fetch<'a> =
+    Box<dyn FnMut(u64) -> Pin<Box<dyn Future<Output = Result<Download, Error>> + Send + 'a>> + Send + 'a>;
 
 /// How far a download has come.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,15 +86,21 @@ pub struct Progress {
     pub total: Option<u64>,
 }
 
-/// A download being set up; see [`Save::save`].
-pub struct Saving<C> {
-    call: C,
-    progress: Option<Box<dyn FnMut(Progress) + Send>>,
+/// A download being set up, whatever its operation; see [`Save::save`] and
+/// [`Client::save`](crate::Client::save).
+pub struct Saving<'a> {
+    /// The operation and the client's extension, holding its transport; or why the
+    /// call could not be built.
+    ready: Result<(&'static Operation, Extension), Error>,
+    fetch: Fetch<'a>,
+    progress: Option<Box<dyn FnMut(Progress) + Send + 'a>>,
 }
 
-impl<C> std::fmt::Debug for Saving<C> {
+impl std::fmt::Debug for Saving<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Saving").finish_non_exhaustive()
+        f.debug_struct("Saving")
+            .field("operation", &self.ready.as_ref().ok().map(|(op, _)| op.id))
+            .finish_non_exhaustive()
     }
 }
 
@@ -130,9 +155,19 @@ pub enum SaveError {
     },
 }
 
-impl<C: Save> Saving<C> {
+impl<'a> Saving<'a> {
+    /// A download that fails with `error` when it is finished.
+    pub(crate) fn failed(error: Error) -> Self {
+        Saving {
+            ready: Err(error),
+            // Never called: finishing it returns the error first.
+            fetch: Box::new(|_| Box::pin(std::future::pending())),
+            progress: None,
+        }
+    }
+
     /// Calls `progress` after each chunk is written.
-    pub fn progress(mut self, progress: impl FnMut(Progress) + Send + 'static) -> Self {
+    pub fn progress(mut self, progress: impl FnMut(Progress) + Send + 'a) -> Self {
         self.progress = Some(Box::new(progress));
         self
     }
@@ -184,29 +219,18 @@ impl<C: Save> Saving<C> {
         mut sink: Sink<'_, impl AsyncWrite + Unpin + Send>,
         path: Option<&Path>,
     ) -> Result<Saved, SaveError> {
-        let op = C::OPERATION;
+        let (op, extension) = self.ready?;
         let write_error = |source| SaveError::Write {
             path: path.map(Path::to_path_buf),
             source,
         };
-        let (extension, _) = self
-            .call
-            .clone()
-            .build()
-            .map_err(|reason| Error::invalid_input(Some(op), reason))?;
         let transport = extension.get::<Transport>().ok_or_else(|| {
             Error::invalid_input(Some(op), "built by a client that cannot send it")
         })?;
         let mut saved = 0u64;
         let mut resumed = 0u32;
         loop {
-            let mut download = self
-                .call
-                .clone()
-                .customize()
-                .resume_from(saved)
-                .execute()
-                .await?;
+            let mut download = (self.fetch)(saved).await?;
             if saved > 0 {
                 let rest = download.status() == StatusCode::PARTIAL_CONTENT
                     && range_start(&download) == Some(saved);

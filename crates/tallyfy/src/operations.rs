@@ -4,7 +4,8 @@
 #[allow(unused_imports)]
 use tallyfy_api::{builder, types};
 use crate::call::Args;
-use crate::{Answered, Client, Error};
+use crate::files::Saving;
+use crate::{Answered, Client, Error, Save};
 impl Client {
     /**List processes
 
@@ -2642,5 +2643,59 @@ let response = client.archive_asset()
             }
             _ => Err(crate::call::unknown(id)),
         }
+    }
+    /// Saves the file the operation named `id` answers with (`download_file`,
+    /// `get_file`), called with `args` as [`call`](Client::call) is: finish it
+    /// with [`Saving::to_file`] or [`Saving::to_writer`]. Any other operation
+    /// fails there with `invalid_input`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: tallyfy::Client) -> Result<(), tallyfy::SaveError> {
+    /// use tallyfy::Args;
+    ///
+    /// let args = Args::new().with("org_id", "org").with("file_id", "asset");
+    /// let saved = client.save("download_file", &args).to_file("report.pdf").await?;
+    /// println!("{} bytes", saved.bytes());
+    /// # Ok(()) }
+    /// ```
+    pub fn save(&self, id: &str, args: &Args) -> Saving<'_> {
+        let saving = || -> Result<Saving<'_>, Error> {
+            match id {
+                "get_file" => {
+                    let call = self.get_file();
+                    let call = match args
+                        .get::<::std::string::String>("get_file", "org_id")?
+                    {
+                        Some(value) => call.org_id(value),
+                        None => call,
+                    };
+                    let call = match args
+                        .get::<::std::string::String>("get_file", "file_id")?
+                    {
+                        Some(value) => call.file_id(value),
+                        None => call,
+                    };
+                    Ok(call.save())
+                }
+                "download_file" => {
+                    let call = self.download_file();
+                    let call = match args
+                        .get::<::std::string::String>("download_file", "org_id")?
+                    {
+                        Some(value) => call.org_id(value),
+                        None => call,
+                    };
+                    let call = match args
+                        .get::<::std::string::String>("download_file", "file_id")?
+                    {
+                        Some(value) => call.file_id(value),
+                        None => call,
+                    };
+                    Ok(call.save())
+                }
+                _ => Err(crate::call::not_a_file(id)),
+            }
+        };
+        saving().unwrap_or_else(Saving::failed)
     }
 }

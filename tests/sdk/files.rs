@@ -1,0 +1,278 @@
+//! Files: downloads in flat memory, resumed or failed cleanly; uploads streamed from
+//! disk; calls by name that cannot hold a file.
+
+use tallyfy::{Args, Execute, RetryPolicy, Save, SaveError};
+
+use crate::support::{ORG, Script, answer, client_with, head, scripted};
+
+/// The bytes of a file of `len` bytes, each its position modulo 251: a misplaced
+/// chunk shows.
+fn content(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+/// An answer of `status` with `body`, saying it is `length` bytes long (more than it
+/// sends, to break off midway).
+fn file_answer(status: u16, extra: &[(&str, &str)], body: &[u8], length: usize) -> Script {
+    let length = length.to_string();
+    let mut headers = vec![
+        ("content-type", "application/octet-stream"),
+        ("content-disposition", "attachment; filename=\"report.bin\""),
+        ("content-length", length.as_str()),
+    ];
+    headers.extend_from_slice(extra);
+    let mut raw = head(status, &headers).into_bytes();
+    raw.extend_from_slice(body);
+    Script::Raw(raw)
+}
+
+fn retrying() -> RetryPolicy {
+    RetryPolicy::default().with_max_retries(2)
+}
+
+#[tokio::test]
+async fn a_download_larger_than_the_body_cap_is_saved_whole() {
+    let size = tallyfy::MAX_SUCCESS_BODY + (1 << 20);
+    let script = Script::Stream(
+        head(
+            200,
+            &[
+                ("content-type", "application/octet-stream"),
+                ("content-length", &size.to_string()),
+            ],
+        ),
+        Some(size),
+    );
+    let (base_url, _) = scripted(vec![script]).await;
+    let client = client_with(&base_url, RetryPolicy::none());
+    let dir = tempdir();
+    let path = dir.join("big.bin");
+    let saved = client
+        .download_file()
+        .org_id(ORG)
+        .file_id("f1")
+        .save()
+        .to_file(&path)
+        .await
+        .expect("saved");
+    assert_eq!(saved.bytes(), size as u64);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), size as u64);
+    assert!(!dir.join("big.bin.part").exists());
+}
+
+#[tokio::test]
+async fn a_broken_download_resumes_where_it_stopped() {
+    let file = content(100_000);
+    let (first, rest) = file.split_at(30_000);
+    let range = format!("bytes 30000-99999/{}", file.len());
+    let script = vec![
+        file_answer(200, &[], first, file.len()),
+        file_answer(206, &[("content-range", &range)], rest, rest.len()),
+    ];
+    let (base_url, heads) = scripted(script).await;
+    let client = client_with(&base_url, retrying());
+    let dir = tempdir();
+    let path = dir.join("report.bin");
+    let progress = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = progress.clone();
+    let saved = client
+        .download_file()
+        .org_id(ORG)
+        .file_id("f1")
+        .save()
+        .progress(move |p| seen.lock().unwrap().push((p.saved, p.total)))
+        .to_file(&path)
+        .await
+        .expect("resumed");
+    assert_eq!(std::fs::read(&path).unwrap(), file);
+    let progress = progress.lock().unwrap();
+    assert!(progress.windows(2).all(|w| w[0].0 <= w[1].0), "{progress:?}");
+    assert_eq!(progress.last(), Some(&(100_000, Some(100_000))));
+    assert!(progress.contains(&(30_000, Some(100_000))), "{progress:?}");
+    assert_eq!((saved.bytes(), saved.resumed()), (100_000, 1));
+    assert_eq!(saved.filename(), Some("report.bin"));
+    let heads = heads.lock().unwrap();
+    assert!(!heads[0].to_lowercase().contains("range:"), "{}", heads[0]);
+    assert!(
+        heads[1].to_lowercase().contains("range: bytes=30000-"),
+        "{}",
+        heads[1]
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_range_starts_the_file_over() {
+    let file = content(50_000);
+    let script = vec![
+        file_answer(200, &[], &file[..20_000], file.len()),
+        file_answer(200, &[], &file, file.len()),
+    ];
+    let (base_url, _) = scripted(script).await;
+    let client = client_with(&base_url, retrying());
+    let dir = tempdir();
+    let path = dir.join("again.bin");
+    let saved = client
+        .download_file()
+        .org_id(ORG)
+        .file_id("f1")
+        .save()
+        .to_file(&path)
+        .await
+        .expect("started over");
+    assert_eq!(std::fs::read(&path).unwrap(), file);
+    assert_eq!(saved.resumed(), 1);
+
+    // A writer cannot take back what it was given: that fails, saying so.
+    let script = vec![
+        file_answer(200, &[], &file[..20_000], file.len()),
+        file_answer(200, &[], &file, file.len()),
+    ];
+    let (base_url, _) = scripted(script).await;
+    let client = client_with(&base_url, retrying());
+    let mut written = Vec::new();
+    let error = client
+        .download_file()
+        .org_id(ORG)
+        .file_id("f1")
+        .save()
+        .to_writer(&mut written)
+        .await
+        .expect_err("cannot start a writer over");
+    let SaveError::Api(error) = error else {
+        panic!("an API error: {error:?}")
+    };
+    assert!(error.is_interrupted(), "{error:?}");
+    assert!(error.explanation().contains("cannot be taken back"), "{error:?}");
+    assert_eq!(written, &file[..20_000]);
+}
+
+#[tokio::test]
+async fn a_download_that_keeps_breaking_leaves_no_file() {
+    let file = content(10_000);
+    let script = (0..3)
+        .map(|_| file_answer(200, &[], &file[..1_000], file.len()))
+        .collect();
+    let (base_url, _) = scripted(script).await;
+    let client = client_with(&base_url, retrying());
+    let dir = tempdir();
+    let path = dir.join("broken.bin");
+    let error = client
+        .download_file()
+        .org_id(ORG)
+        .file_id("f1")
+        .save()
+        .to_file(&path)
+        .await
+        .expect_err("broke three times");
+    let SaveError::Api(error) = error else {
+        panic!("an API error: {error:?}")
+    };
+    assert!(error.is_interrupted(), "{error:?}");
+    assert!(!path.exists());
+    assert!(!dir.join("broken.bin.part").exists());
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn an_error_answer_is_the_api_error_and_leaves_no_file() {
+    let body = r#"{"error": true, "message": "Resource not found", "code": "RESOURCE_NOT_FOUND"}"#;
+    let (base_url, _) = scripted(vec![answer(404, &[], body)]).await;
+    let client = client_with(&base_url, retrying());
+    let dir = tempdir();
+    let path = dir.join("missing.bin");
+    let error = client
+        .get_file()
+        .org_id(ORG)
+        .file_id("nope")
+        .save()
+        .to_file(&path)
+        .await
+        .expect_err("404");
+    let SaveError::Api(error) = error else {
+        panic!("an API error: {error:?}")
+    };
+    assert!(error.is_not_found());
+    assert_eq!(error.code(), Some("RESOURCE_NOT_FOUND"));
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn a_destination_that_cannot_be_written_is_a_write_error_naming_it() {
+    let client = client_with("http://127.0.0.1:9", RetryPolicy::none());
+    let path = tempdir().join("no/such/dir/file.bin");
+    let error = client
+        .download_file()
+        .org_id(ORG)
+        .file_id("f1")
+        .save()
+        .to_file(&path)
+        .await
+        .expect_err("no directory");
+    let SaveError::Write { path: Some(named), .. } = &error else {
+        panic!("a write error: {error:?}")
+    };
+    assert_eq!(named, &path);
+    assert!(error.to_string().contains("file.bin"), "{error}");
+}
+
+#[tokio::test]
+async fn files_by_name_save_and_json_by_name_refuses_them() {
+    let file = content(5_000);
+    let (base_url, _) = scripted(vec![file_answer(200, &[], &file, file.len())]).await;
+    let client = client_with(&base_url, RetryPolicy::none());
+    let args = Args::new().with("org_id", ORG).with("file_id", "f1");
+    let mut written = Vec::new();
+    let saved = client
+        .save("download_file", &args)
+        .to_writer(&mut written)
+        .await
+        .expect("saved by name");
+    assert_eq!((saved.bytes(), written), (5_000, file));
+
+    let error = client.call("download_file", &args).await.unwrap_err();
+    assert!(error.is_invalid_input());
+    assert!(error.explanation().contains("client.save"), "{error:?}");
+
+    let args = Args::new().with("org_id", ORG).with("run_id", "r1");
+    let Err(SaveError::Api(error)) = client.save("get_process", &args).to_writer(&mut Vec::new()).await
+    else {
+        panic!("not a file")
+    };
+    assert!(error.is_invalid_input());
+    assert_eq!(error.operation(), Some("get_process"));
+}
+
+#[tokio::test]
+async fn an_upload_of_a_missing_file_sends_nothing() {
+    let (base_url, heads) = scripted(vec![]).await;
+    let client = client_with(&base_url, RetryPolicy::none());
+    let form = tallyfy::types::UploadFile::builder()
+        .name(tallyfy::LocalFile::from("/no/such/file.pdf"))
+        .subject_id("run")
+        .subject_type(tallyfy::types::UploadFileSubjectType::Run)
+        .uploaded_from("capture");
+    let error = client
+        .upload_file()
+        .org_id(ORG)
+        .body(form)
+        .execute()
+        .await
+        .expect_err("no file");
+    assert!(error.is_invalid_input());
+    assert!(error.explanation().contains("/no/such/file.pdf"), "{error:?}");
+    assert!(heads.lock().unwrap().is_empty());
+}
+
+/// A new empty directory under the target directory.
+fn tempdir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "tallyfy-files-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
