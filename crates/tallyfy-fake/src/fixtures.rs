@@ -116,7 +116,8 @@ impl Fixtures {
     /// processes launched from them (about 40% archived, one task per step of their
     /// template, their progress counting the completed ones), one-off tasks (one per
     /// five processes, some archived), twenty tags, six members (the tokens' users among
-    /// them), four guests and three groups.
+    /// them), four guests, three groups and one uploaded file (`welcome.txt`, on the
+    /// first template's kick-off form).
     pub fn build(self) -> Store {
         // Templates come from draws of their own, so that adding them kept the IDs of
         // everything else a seed made before.
@@ -271,6 +272,9 @@ impl Fixtures {
         // Members, guests and groups draw from a stream of their own too.
         let people = fastrand::Rng::with_seed(derived(self.seed, 0x7065_6f70_6c65));
         crate::people::seed(&mut store, people);
+        // So does the seeded file, on the first template.
+        let files = fastrand::Rng::with_seed(derived(self.seed, 0x0066_696c_6573));
+        crate::files::seed(&mut store, &template_id(0), files);
         store
     }
 }

@@ -16,8 +16,10 @@
 //! tasks beside them (one per five processes, some archived); twenty tags with titles
 //! and colors; six members with integer IDs (the admin token's [`ADMIN_USER_ID`], the
 //! member token's [`MEMBER_USER_ID`], roles `admin`, `standard`, `light`); four guests
-//! known by email (`client+ops@example.com` among them); three groups of both. Template,
-//! step, kick-off field and group IDs, like process IDs, are 32 hexadecimal characters.
+//! known by email (`client+ops@example.com` among them); three groups of both; one
+//! uploaded file, `welcome.txt`, on the first template's kick-off form
+//! ([`FakeServer::file_ids`]). Template, step, kick-off field, group and asset IDs, like
+//! process IDs, are 32 hexadecimal characters.
 //!
 //! # The workflow
 //!
@@ -59,6 +61,22 @@
 //!   201 (`members`, `guests` replace), `delete_group` 204, for good. Tags:
 //!   `create_tag` 201 (`title` required, unique, at most 30; `color` `#rrggbb`),
 //!   `update_tag` 200, `delete_tag` 204 even when absent.
+//! - **Files**: `upload_file` reads a `multipart/form-data` form as it arrives, its file
+//!   (the `name` part) held in memory and refused with 413 `{"error": true, "message":
+//!   "File too large - Tallyfy's upload limit is 100MB", "code": "FILE_TOO_LARGE"}` as
+//!   soon as it passes the limit ([`FakeBuilder::upload_limit`], 100 MiB by default;
+//!   the message names the limit set). `subject_id`, `subject_type` (`Run` or
+//!   `Checklist`), `uploaded_from` and the file are required, the file of an extension
+//!   Tallyfy allows (`pdf`, `txt`, `png`, `docx`, ...), and the subject must exist (a
+//!   process, or a template): each fault is a 422 naming its field. It answers 200 with
+//!   the asset (`version` 1, `uploaded_to_s3` true, `subject` `{id, type}`). `get_file`
+//!   serves the file with the type its name suggests, `download_file` as
+//!   `application/octet-stream` with `Content-Disposition: attachment`; both honour
+//!   `Range: bytes=N-` (206 with `Content-Range`, 416 from the end on). `archive_asset`
+//!   archives the record only: `get_asset` then answers 404, but the file is still
+//!   served until `delete_file` (administrators only) deletes both, for good. Any member
+//!   uploads, reads and archives. A process or template deleted for good takes its
+//!   files along.
 //! - **Activity**: launches, updates, completions, reopenings, archivings, restorations
 //!   and deletes are recorded as they happen; `list_activity` lists them newest first,
 //!   `entity_type=run&entity_id=<process>` narrows it to a process and its tasks.
@@ -85,7 +103,9 @@
 //!   (with `required`, and `options` for a dropdown) and, with `with=steps`, its steps;
 //! - an activity event has the documented example's shape: an integer `id`, `verb`,
 //!   `type`, `description` (and `source`, `actor_type`, `actor_id`) as lists;
-//! - a missing process, task or template: 404 `{"error": true, "message": "Resource not
+//! - an asset has the keys of the documented upload and get examples (`system` and, for
+//!   a kick-off field's file, `step_id` `null`); a file is its bytes, not JSON;
+//! - a missing process, task, template or file: 404 `{"error": true, "message": "Resource not
 //!   found", "code": "RESOURCE_NOT_FOUND"}`;
 //! - a path, or a method on a path, it does not serve: 404 `{"error": true, "message":
 //!   "API endpoint not found", "code": "ENDPOINT_NOT_FOUND"}`;
@@ -116,6 +136,7 @@
 mod activity;
 pub mod conformance;
 mod faults;
+mod files;
 mod fixtures;
 mod people;
 mod processes;
@@ -133,6 +154,7 @@ use tallyfy_api::types::Run;
 use tokio::sync::oneshot;
 
 pub use faults::{Fault, Faults};
+pub use files::{DEFAULT_UPLOAD_LIMIT, StoredFile};
 pub use fixtures::Fixtures;
 pub use store::{ADMIN_USER_ID, KickoffField, MAX_PER_PAGE, MEMBER_USER_ID, Step, Task, Template};
 
@@ -161,6 +183,7 @@ pub struct FakeBuilder {
     member_token: String,
     faults: Faults,
     address: SocketAddr,
+    upload_limit: u64,
 }
 
 impl Default for FakeBuilder {
@@ -175,6 +198,7 @@ impl Default for FakeBuilder {
             member_token: MEMBER_TOKEN.into(),
             faults: Faults::default(),
             address: SocketAddr::from(([127, 0, 0, 1], 0)),
+            upload_limit: DEFAULT_UPLOAD_LIMIT,
         }
     }
 }
@@ -222,6 +246,13 @@ impl FakeBuilder {
         self
     }
 
+    /// The largest file an upload may carry, in bytes (default [`DEFAULT_UPLOAD_LIMIT`],
+    /// Tallyfy's 100 MB): a larger one is refused with 413 as soon as it passes it.
+    pub fn upload_limit(mut self, bytes: u64) -> Self {
+        self.upload_limit = bytes;
+        self
+    }
+
     /// Binds and starts serving in the background of the current tokio runtime.
     pub async fn start(self) -> std::io::Result<FakeServer> {
         let listener = tokio::net::TcpListener::bind(self.address).await?;
@@ -234,6 +265,7 @@ impl FakeBuilder {
             base_url: format!("http://{address}").into(),
             injector: Arc::new(Mutex::new(faults::Injector::new(self.faults))),
             requests: Arc::new(AtomicU64::new(0)),
+            upload_limit: self.upload_limit,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let app = server::router(shared.clone());
@@ -431,6 +463,22 @@ impl FakeServer {
     /// Every group ID, sorted.
     pub fn group_ids(&self) -> Vec<String> {
         self.shared.store().groups.keys().cloned().collect()
+    }
+
+    /// The largest file an upload may carry, in bytes.
+    pub fn upload_limit(&self) -> u64 {
+        self.shared.upload_limit
+    }
+
+    /// An uploaded file and its asset record, archived or not, as it stands now.
+    pub fn file(&self, id: &str) -> Option<StoredFile> {
+        self.shared.store().files.get(id).cloned()
+    }
+
+    /// The IDs of the stored files (their assets' IDs), archived or not, sorted: the
+    /// seeded `welcome.txt` among them.
+    pub fn file_ids(&self) -> Vec<String> {
+        self.shared.store().files.keys().cloned().collect()
     }
 
     /// Makes the next request (after any already queued) meet `fault`, whatever the

@@ -12,8 +12,8 @@ use tallyfy_fake::{FakeServer, Faults};
 /// the same data): ten templates with steps and kick-off fields (the first with a
 /// required one, the last archived), processes launched from them with one task per
 /// step, one-off tasks, tags (titles and colors), six members (admin, standard, light;
-/// integer IDs, the tokens' users among them), four guests known by email (two with `+`)
-/// and three groups.
+/// integer IDs, the tokens' users among them), four guests known by email (two with `+`),
+/// three groups and one uploaded file.
 ///
 /// It runs the workflow: a launch makes a process with one task per step and refuses
 /// (422) a missing required kick-off value, naming prerun.<timeline id>; completing tasks
@@ -25,6 +25,10 @@ use tallyfy_fake::{FakeServer, Faults};
 /// addressed by their email exactly as sent, once percent-decoded (get_guest and
 /// update_guest answer 201, delete_guest 422 for an unknown email, as documented);
 /// groups are deleted for good (204, then 404); tags are listed, created, read, updated.
+/// Files are uploaded as multipart forms (413 past --upload-limit, 422 for a missing
+/// field or an unknown subject), kept in memory, viewed and downloaded (Range: bytes=N-
+/// answers 206), their asset read and archived (the file stays), and deleted for good
+/// (administrators only); one small file is seeded (welcome.txt).
 ///
 /// Requests need Authorization: Bearer TOKEN (the admin or member token) and a non-empty
 /// X-Tallyfy-Client header (APIClient as documented; any other name too, such as
@@ -70,6 +74,10 @@ struct Args {
     /// Fraction of requests whose connection is reset.
     #[arg(long, default_value_t = 0.0)]
     resets: f64,
+    /// The largest file an upload may carry, in bytes (Tallyfy's 100 MB by default); a
+    /// larger one is refused with 413.
+    #[arg(long, default_value_t = tallyfy_fake::DEFAULT_UPLOAD_LIMIT)]
+    upload_limit: u64,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -105,6 +113,7 @@ async fn main() -> std::io::Result<()> {
         .admin_token(args.admin_token)
         .member_token(args.member_token)
         .faults(faults)
+        .upload_limit(args.upload_limit)
         .start()
         .await?;
     println!(

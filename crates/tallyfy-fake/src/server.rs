@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +17,7 @@ use axum::{Extension, Json, Router};
 use serde_json::Value;
 
 use crate::faults::{Fault, Injector};
+use crate::files::{self, Disposition};
 use crate::fixtures::now;
 use crate::store::{ADMIN_USER_ID, Ctx, ListQuery, MEMBER_USER_ID, Refusal, Store};
 use crate::tasks::Scope;
@@ -24,7 +25,7 @@ use crate::validate::object;
 
 /// Who is calling: permanent deletes need an administrator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Role {
+pub(crate) enum Role {
     Admin,
     Member,
 }
@@ -49,6 +50,8 @@ pub(crate) struct Shared {
     pub base_url: Arc<str>,
     pub injector: Arc<Mutex<Injector>>,
     pub requests: Arc<AtomicU64>,
+    /// The largest file an upload may carry, in bytes.
+    pub upload_limit: u64,
 }
 
 impl Shared {
@@ -172,6 +175,23 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route(
             "/organizations/{org_id}/checklists/{checklist_id}/delete",
             delete(permanently_delete_template),
+        )
+        .route(
+            "/organizations/{org_id}/file",
+            // The upload limit is the handler's, counted as the file arrives.
+            post(upload_file).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/organizations/{org_id}/file/{file_id}",
+            get(get_file).delete(delete_file),
+        )
+        .route(
+            "/organizations/{org_id}/file/{file_id}/dl",
+            get(download_file),
+        )
+        .route(
+            "/organizations/{org_id}/assets/{asset_id}",
+            get(get_asset).delete(archive_asset),
         )
         .method_not_allowed_fallback(unknown_endpoint);
     Router::new()
@@ -952,6 +972,98 @@ async fn update_tag(
     }))
 }
 
+/// Files: any member uploads, reads and archives; only administrators delete (it cannot
+/// be undone).
+async fn upload_file(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path(org_id): Path<String>,
+    request: Request,
+) -> Response {
+    if let Err(refusal) = member_of(&shared, &org_id) {
+        return refuse(refusal);
+    }
+    match files::read_upload(request, shared.upload_limit).await {
+        Ok(upload) => answer(in_org(&shared, &org_id, role, |store, ctx| {
+            store.upload_file(upload, ctx)
+        })),
+        Err(refusal) => refuse(refusal),
+    }
+}
+
+/// Serves file `file_id` whole, or the part the `Range` header asks for.
+async fn serve_file(
+    shared: &Shared,
+    org_id: &str,
+    file_id: &str,
+    disposition: Disposition,
+    headers: &HeaderMap,
+) -> Response {
+    let found = member_of(shared, org_id).and_then(|()| {
+        let store = shared.store();
+        let file = store.file(file_id)?;
+        Ok((file.filename.clone(), file.content.clone()))
+    });
+    match found {
+        Ok((filename, content)) => {
+            files::serve(&filename, &content, disposition, headers.get(header::RANGE))
+        }
+        Err(refusal) => refuse(refusal),
+    }
+}
+
+async fn get_file(
+    State(shared): State<Shared>,
+    Path((org_id, file_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    serve_file(&shared, &org_id, &file_id, Disposition::Inline, &headers).await
+}
+
+async fn download_file(
+    State(shared): State<Shared>,
+    Path((org_id, file_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    serve_file(
+        &shared,
+        &org_id,
+        &file_id,
+        Disposition::Attachment,
+        &headers,
+    )
+    .await
+}
+
+async fn delete_file(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, file_id)): Path<(String, String)>,
+) -> Response {
+    let result = member_of(&shared, &org_id)
+        .and_then(|()| administrator(role))
+        .and_then(|()| shared.store().delete_file(&file_id));
+    empty(result, StatusCode::OK)
+}
+
+async fn get_asset(
+    State(shared): State<Shared>,
+    Path((org_id, asset_id)): Path<(String, String)>,
+) -> Response {
+    answer(member_of(&shared, &org_id).and_then(|()| shared.store().get_asset(&asset_id)))
+}
+
+async fn archive_asset(
+    State(shared): State<Shared>,
+    Extension(role): Extension<Role>,
+    Path((org_id, asset_id)): Path<(String, String)>,
+) -> Response {
+    let result = in_org(&shared, &org_id, role, |store, ctx| {
+        store.archive_asset(&asset_id, ctx)
+    });
+    empty(result, StatusCode::OK)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -966,6 +1078,7 @@ mod tests {
             base_url: "http://127.0.0.1:1".into(),
             injector: Arc::new(Mutex::new(Injector::new(Faults::default()))),
             requests: Arc::default(),
+            upload_limit: 1024,
         }
     }
 

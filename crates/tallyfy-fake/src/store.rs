@@ -2,8 +2,9 @@
 //!
 //! This module holds the data and the lifecycle of processes and one-off tasks; the
 //! workflow is in `processes.rs` (launching and updating processes, their progress),
-//! `tasks.rs` (tasks of processes and one-off tasks), `templates.rs` and `activity.rs`
-//! (the activity feed), each an `impl Store` of its own.
+//! `tasks.rs` (tasks of processes and one-off tasks), `templates.rs`, `people.rs`,
+//! `files.rs` (uploaded files) and `activity.rs` (the activity feed), each an
+//! `impl Store` of its own.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ use serde_json::{Map, Value, json};
 use tallyfy_api::types::Run;
 
 use crate::activity::{Entity, Event};
+use crate::files::StoredFile;
 use crate::fixtures::iso;
 use crate::people::{Group, Guest, Member, Tag};
 
@@ -300,6 +302,8 @@ pub struct Store {
     /// The groups, by ID.
     pub(crate) groups: BTreeMap<String, Group>,
     pub(crate) templates: BTreeMap<String, Template>,
+    /// The uploaded files, by asset ID (archived ones stay).
+    pub(crate) files: BTreeMap<String, StoredFile>,
     /// The activity feed, oldest first.
     pub(crate) events: Vec<Event>,
     /// Draws the IDs of what requests create: seeded, so a run of requests is repeatable.
@@ -420,6 +424,7 @@ impl Store {
         for task_id in self.run_tasks.remove(run_id).unwrap_or_default() {
             self.tasks.remove(&task_id);
         }
+        self.forget_files_of("Run", run_id);
         self.record(event, ctx);
         Ok(())
     }

@@ -425,6 +425,7 @@ impl Store {
         }
         let event = Event::about_template(template, "deleted", "Deleted template");
         self.templates.remove(template_id);
+        self.forget_files_of("Checklist", template_id);
         self.record(event, ctx);
         Ok(deleted())
     }
