@@ -7,6 +7,10 @@
 //! 4. Memory: peak RSS of purges of 10,000 and 100,000 IDs, each in its own process.
 //! 5. Instructions per request, SDK vs bare, counted by valgrind's callgrind (skipped
 //!    where valgrind is not installed): the overhead without the machine's noise.
+//! 6. Purge under faults (`-- faults`).
+//! 7. Files: peak RSS of uploading and downloading a 1 MiB and a 200 MiB file through
+//!    the fake, each transfer in its own process (the fake, which holds the files, runs
+//!    in this one).
 //!
 //! Prints Markdown tables for BENCHMARKS.md.
 
@@ -32,6 +36,10 @@ fn main() {
         .and_then(|i| args.get(i + 1))
     {
         runtime.block_on(memory_child(n.parse().unwrap()));
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--transfer-child") {
+        runtime.block_on(transfer_child(&args[i + 1..]));
         return;
     }
     if let Some(i) = args.iter().position(|a| a == "--instructions-child") {
@@ -62,6 +70,9 @@ fn main() {
     }
     if "instructions".contains(&filter) {
         runtime.block_on(instructions());
+    }
+    if "files".contains(&filter) {
+        runtime.block_on(files());
     }
 }
 
@@ -422,17 +433,7 @@ async fn memory_child(n: usize) {
         .summary()
         .await
         .unwrap();
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let peak = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .unwrap_or("VmHWM: ? kB");
-    let kib: f64 = peak
-        .split_whitespace()
-        .nth(1)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(f64::NAN);
-    println!("| {n} | {:.1} MiB | {} |", kib / 1024.0, summary.total());
+    println!("| {n} | {:.1} MiB | {} |", peak_rss_mib(), summary.total());
 }
 
 /// Counts the instructions of `n` sequential deletes in a child process run by
@@ -529,4 +530,134 @@ fn instructions_child(args: &[String]) {
             _ => delete_all_bare(&bare_client(), &target, &ids, 1).await,
         };
     });
+}
+
+/// The process's peak resident set, in MiB.
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+/// Uploads a small and a large file to the fake and downloads each back, every
+/// transfer in a child process that reports its peak RSS.
+async fn files() {
+    const MIB: u64 = 1 << 20;
+    println!("## 7. Files: peak RSS of one transfer (each in its own process)\n");
+    let fake = FakeServer::builder()
+        .processes(10)
+        .upload_limit(256 * MIB)
+        .start()
+        .await
+        .unwrap();
+    let target = Target::of(&fake);
+    let run = fake.process_ids().into_iter().next().unwrap();
+    let dir = std::env::temp_dir().join(format!("tallyfy-bench-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let child = |args: &[&str]| {
+        let exe = std::env::current_exe().unwrap();
+        let mut all = vec!["--transfer-child", &target.base, &target.token, &target.org];
+        all.extend_from_slice(args);
+        let args: Vec<String> = all.iter().map(|a| a.to_string()).collect();
+        async move {
+            let output = tokio::process::Command::new(exe)
+                .args(args)
+                .output()
+                .await
+                .unwrap();
+            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+            String::from_utf8_lossy(&output.stdout).trim().to_owned()
+        }
+    };
+    println!("| transfer | file | bytes | peak RSS | peak RSS minus the 1 MiB transfer's |");
+    println!("|---|---|---|---|---|");
+    let mut small = [0.0f64; 2];
+    for (n, size) in [MIB, 200 * MIB].into_iter().enumerate() {
+        let name = format!("{}.bin", size / MIB);
+        let path = dir.join(&name);
+        write_file(&path, size);
+        // upload: prints "<peak MiB> <asset id>"
+        let line = child(&["upload", path.to_str().unwrap(), &run]).await;
+        let (peak, asset) = line.split_once(' ').unwrap();
+        let peak: f64 = peak.parse().unwrap();
+        let back = dir.join(format!("back-{name}"));
+        let down: f64 = child(&["download", asset, back.to_str().unwrap()])
+            .await
+            .parse()
+            .unwrap();
+        assert_eq!(std::fs::metadata(&back).unwrap().len(), size);
+        for (i, (what, rss)) in [("upload", peak), ("download", down)].into_iter().enumerate() {
+            if n == 0 {
+                small[i] = rss;
+            }
+            println!(
+                "| {what} | {} MiB | {size} | {rss:.1} MiB | {:+.1} MiB |",
+                size / MIB,
+                rss - small[i]
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!();
+}
+
+/// A file of `size` bytes, written a MiB at a time.
+fn write_file(path: &std::path::Path, size: u64) {
+    use std::io::Write;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let chunk: Vec<u8> = (0..1usize << 20).map(|i| (i % 251) as u8).collect();
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        file.write_all(&chunk[..n]).unwrap();
+        left -= n as u64;
+    }
+    file.flush().unwrap();
+}
+
+/// One transfer: `BASE TOKEN ORG upload PATH RUN_ID` (prints the peak RSS and the
+/// asset) or `BASE TOKEN ORG download FILE_ID PATH` (prints the peak RSS).
+async fn transfer_child(args: &[String]) {
+    use tallyfy::Save;
+    use tallyfy::types::{UploadFile, UploadFileSubjectType};
+    let [base, token, org, what, a, b] = args else {
+        panic!("transfer child arguments: {args:?}")
+    };
+    let client = Client::builder(token.as_str())
+        .base_url(base)
+        .timeout(Duration::from_secs(600))
+        .build()
+        .unwrap();
+    match what.as_str() {
+        "upload" => {
+            let form = UploadFile::builder()
+                .name(tallyfy::LocalFile::from(a.as_str()))
+                .subject_id(b.clone())
+                .subject_type(UploadFileSubjectType::Run)
+                .uploaded_from("bench");
+            let asset = client
+                .upload_file()
+                .org_id(org)
+                .body(form)
+                .execute()
+                .await
+                .unwrap();
+            println!("{:.1} {}", peak_rss_mib(), asset.data.id);
+        }
+        _ => {
+            client
+                .download_file()
+                .org_id(org)
+                .file_id(a)
+                .save()
+                .to_file(b)
+                .await
+                .unwrap();
+            println!("{:.1}", peak_rss_mib());
+        }
+    }
 }

@@ -76,7 +76,7 @@ pub fn extend(command: clap::Command) -> clap::Command {
                         .long("field")
                         .value_name("LABEL_OR_ID")
                         .requires("path")
-                        .help("The file field, when the task has more than one."),
+                        .help("The file field (label or ID), when the task has more than one or lists none."),
                 )
         })
         .mut_subcommand("download", |download| download.arg(out()))
@@ -170,7 +170,8 @@ struct Field {
     label: String,
 }
 
-/// The task's file field: the one `wanted` names (label or ID), or its only one.
+/// The task's file field: the one `wanted` names (label or ID), or its only one; with
+/// no fields listed, `wanted` is taken as the field's ID.
 fn file_field(
     task: &serde_json::Map<String, Value>,
     wanted: Option<&str>,
@@ -204,6 +205,11 @@ fn file_field(
         }
     };
     match wanted {
+        // A task that lists no fields: the field is taken at its word.
+        Some(wanted) if fields.is_empty() => Ok(Field {
+            id: wanted.to_owned(),
+            label: wanted.to_owned(),
+        }),
         Some(wanted) => files
             .iter()
             .find(|f| f.id == wanted || f.label.eq_ignore_ascii_case(wanted.trim()))

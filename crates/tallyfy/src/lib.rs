@@ -3,7 +3,7 @@
 //! Every operation of the spec (launch, update, list, archive, restore and permanently
 //! delete processes; list, create, update, complete and reopen tasks of processes and
 //! one-off tasks; list, create, update, archive and delete templates; the activity feed;
-//! delete tags) is a method of [`Client`] that hands out its builder. Finish it with
+//! members, guests, groups and tags; upload, download and delete files) is a method of [`Client`] that hands out its builder. Finish it with
 //! [`.execute()`](Execute::execute) to get the decoded body or one [`Error`] type,
 //! whatever the operation.
 //!
@@ -22,6 +22,10 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! # Files
+//! Uploads stream from disk and downloads are written as they arrive, in flat memory
+//! whatever their size; a broken download resumes ([`files`]).
 //!
 //! # Bulk work
 //! [`Client::processes`] streams a list exactly while it shrinks ([`pages`]);
