@@ -1,6 +1,8 @@
 //! Files: downloads in flat memory, resumed or failed cleanly; uploads streamed from
 //! disk; calls by name that cannot hold a file.
 
+use std::time::Duration;
+
 use tallyfy::{Args, Execute, RetryPolicy, Save, SaveError};
 
 use crate::support::{ORG, Script, answer, client_with, head, scripted};
@@ -86,7 +88,10 @@ async fn a_broken_download_resumes_where_it_stopped() {
         .expect("resumed");
     assert_eq!(std::fs::read(&path).unwrap(), file);
     let progress = progress.lock().unwrap();
-    assert!(progress.windows(2).all(|w| w[0].0 <= w[1].0), "{progress:?}");
+    assert!(
+        progress.windows(2).all(|w| w[0].0 <= w[1].0),
+        "{progress:?}"
+    );
     assert_eq!(progress.last(), Some(&(100_000, Some(100_000))));
     assert!(progress.contains(&(30_000, Some(100_000))), "{progress:?}");
     assert_eq!((saved.bytes(), saved.resumed()), (100_000, 1));
@@ -98,6 +103,47 @@ async fn a_broken_download_resumes_where_it_stopped() {
         "{}",
         heads[1]
     );
+}
+
+#[tokio::test]
+async fn a_download_may_take_longer_than_the_timeout_while_data_flows() {
+    let file = content(10_000);
+    let pieces: Vec<Vec<u8>> = file.chunks(1_000).map(<[u8]>::to_vec).collect();
+    let length = file.len().to_string();
+    let trickle = |pieces| {
+        Script::Trickle(
+            head(200, &[("content-length", &length)]),
+            pieces,
+            Duration::from_millis(60),
+        )
+    };
+    let (base_url, _) = scripted(vec![trickle(pieces.clone()), trickle(pieces)]).await;
+    let client = tallyfy::Client::builder(crate::support::TOKEN)
+        .base_url(&base_url)
+        .timeout(Duration::from_millis(300))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let mut written = Vec::new();
+    let saved = client
+        .download_file()
+        .org_id(ORG)
+        .file_id("f1")
+        .save()
+        .to_writer(&mut written)
+        .await
+        .expect("600 ms in all, 60 ms per read");
+    assert_eq!((saved.bytes(), saved.resumed(), written), (10_000, 0, file));
+
+    // The same pace fails a call that is no transfer: its timeout bounds it whole.
+    let error = client
+        .get_asset()
+        .org_id(ORG)
+        .asset_id("a1")
+        .execute()
+        .await
+        .expect_err("slower than its timeout");
+    assert!(error.is_timeout(), "{error:?}");
 }
 
 #[tokio::test]
@@ -142,7 +188,10 @@ async fn a_server_that_ignores_range_starts_the_file_over() {
         panic!("an API error: {error:?}")
     };
     assert!(error.is_interrupted(), "{error:?}");
-    assert!(error.explanation().contains("cannot be taken back"), "{error:?}");
+    assert!(
+        error.explanation().contains("cannot be taken back"),
+        "{error:?}"
+    );
     assert_eq!(written, &file[..20_000]);
 }
 
@@ -208,7 +257,10 @@ async fn a_destination_that_cannot_be_written_is_a_write_error_naming_it() {
         .to_file(&path)
         .await
         .expect_err("no directory");
-    let SaveError::Write { path: Some(named), .. } = &error else {
+    let SaveError::Write {
+        path: Some(named), ..
+    } = &error
+    else {
         panic!("a write error: {error:?}")
     };
     assert_eq!(named, &path);
@@ -234,7 +286,10 @@ async fn files_by_name_save_and_json_by_name_refuses_them() {
     assert!(error.explanation().contains("client.save"), "{error:?}");
 
     let args = Args::new().with("org_id", ORG).with("run_id", "r1");
-    let Err(SaveError::Api(error)) = client.save("get_process", &args).to_writer(&mut Vec::new()).await
+    let Err(SaveError::Api(error)) = client
+        .save("get_process", &args)
+        .to_writer(&mut Vec::new())
+        .await
     else {
         panic!("not a file")
     };
@@ -259,7 +314,10 @@ async fn an_upload_of_a_missing_file_sends_nothing() {
         .await
         .expect_err("no file");
     assert!(error.is_invalid_input());
-    assert!(error.explanation().contains("/no/such/file.pdf"), "{error:?}");
+    assert!(
+        error.explanation().contains("/no/such/file.pdf"),
+        "{error:?}"
+    );
     assert!(heads.lock().unwrap().is_empty());
 }
 

@@ -6,8 +6,8 @@ use tallyfy::{Error, OPERATIONS, Operation};
 
 use crate::json::same_json;
 
-use crate::support::{sent, 
-    ORG, RUN, TOKEN, call, client, error_body, kind_of, path_of, request_body, run, statuses,
+use crate::support::{
+    ORG, RUN, TOKEN, call, client, error_body, kind_of, path_of, request_body, run, sent, statuses,
     success,
 };
 

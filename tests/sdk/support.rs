@@ -106,7 +106,8 @@ pub fn request_body(op: &Operation) -> Option<Value> {
     // A form's files are named relative to the corpus.
     for file in op.form.unwrap_or_default() {
         if let Some(Value::String(name)) = body.get_mut(*file) {
-            let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tallyfy-docs");
+            let corpus =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tallyfy-docs");
             *name = corpus.join(&*name).display().to_string();
         }
     }
@@ -313,6 +314,9 @@ pub enum Script {
     Answer(String),
     /// The same, with bytes that need not be text.
     Raw(Vec<u8>),
+    /// Reads the request, sends this head, then the body a piece at a time, waiting
+    /// the given time before each piece.
+    Trickle(String, Vec<Vec<u8>>, Duration),
     /// Closes at once, without reading the request (a reset).
     ResetBeforeRequest,
     /// Reads the request, then closes without a word.
@@ -376,6 +380,14 @@ pub async fn scripted(script: Vec<Script>) -> (String, Arc<Mutex<Vec<String>>>) 
                 }
                 Script::Raw(raw) => {
                     let _ = socket.write_all(&raw).await;
+                    let _ = socket.shutdown().await;
+                }
+                Script::Trickle(head, pieces, every) => {
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    for piece in pieces {
+                        tokio::time::sleep(every).await;
+                        let _ = socket.write_all(&piece).await;
+                    }
                     let _ = socket.shutdown().await;
                 }
                 Script::ResetBeforeRequest | Script::Hangup => drop(socket),

@@ -19,6 +19,9 @@ pub const DEFAULT_BASE_URL: &str = "https://go.tallyfy.com/api";
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one attempt may take from sending to the end of the answer, by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one upload or download may take in all, by default; it may not stay silent
+/// longer than the [timeout](ClientBuilder::timeout) all the same.
+pub const DEFAULT_TRANSFER_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// A Tallyfy client: every operation of the spec, with authentication, retries and
 /// typed errors. Cheap to clone; clones share one connection pool.
@@ -82,6 +85,7 @@ pub struct ClientBuilder {
     base_url: String,
     connect_timeout: Duration,
     timeout: Duration,
+    transfer_timeout: Duration,
     user_agent: String,
     http: Option<reqwest::Client>,
     retry: RetryPolicy,
@@ -97,6 +101,7 @@ impl ClientBuilder {
             base_url: DEFAULT_BASE_URL.into(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
+            transfer_timeout: DEFAULT_TRANSFER_TIMEOUT,
             user_agent: concat!("tallyfy-rs/", env!("CARGO_PKG_VERSION")).into(),
             http: None,
             retry: RetryPolicy::default(),
@@ -121,9 +126,21 @@ impl ClientBuilder {
     }
 
     /// How long one attempt may take, from sending to the end of the answer (default
-    /// [`DEFAULT_TIMEOUT`]). Retries each get this long again.
+    /// [`DEFAULT_TIMEOUT`]). Retries each get this long again. An upload or a download
+    /// has [`transfer_timeout`](ClientBuilder::transfer_timeout) instead, but may not wait
+    /// this long for a single read.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// How long one upload or download may take in all (default
+    /// [`DEFAULT_TRANSFER_TIMEOUT`]): a file's size, not a stalled server, sets its
+    /// pace. With the client built here, a read that waits longer than the
+    /// [`timeout`](ClientBuilder::timeout) still fails the attempt (`timeout`), and a
+    /// download resumes after it.
+    pub fn transfer_timeout(mut self, timeout: Duration) -> Self {
+        self.transfer_timeout = timeout;
         self
     }
 
@@ -208,6 +225,7 @@ impl ClientBuilder {
             user_agent,
             base_path: base.path().trim_end_matches('/').to_string(),
             per_request_timeout,
+            transfer_timeout: self.transfer_timeout,
             retry: self.retry,
             sleep: self.sleep,
             gate: std::sync::Arc::new(Gate::new(self.max_rate, self.learn_pace)),
@@ -228,6 +246,7 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
+            .field("transfer_timeout", &self.transfer_timeout)
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
             .field("max_requests_per_second", &self.max_rate)
@@ -270,6 +289,7 @@ fn default_http_client(
     http_client_builder()
         .connect_timeout(connect_timeout)
         .timeout(timeout)
+        .read_timeout(timeout)
         .build()
         .map_err(|e| {
             Error::invalid_input(None, "the HTTP client could not be built").with_source(e)

@@ -140,9 +140,10 @@
 //!
 //! # Timeouts and bounded reads
 //! Connecting may take [`DEFAULT_CONNECT_TIMEOUT`]; each attempt, from sending to the end
-//! of the answer, [`DEFAULT_TIMEOUT`]. An error body is read up to [`MAX_ERROR_BODY`]
-//! bytes and the rest is never downloaded; a success body over [`MAX_SUCCESS_BODY`] is
-//! `unexpected_response`.
+//! of the answer, [`DEFAULT_TIMEOUT`]; an upload or a download, [`DEFAULT_TRANSFER_TIMEOUT`]
+//! in all, but no read may wait longer than the attempt's timeout. An error body is read
+//! up to [`MAX_ERROR_BODY`] bytes and the rest is never downloaded; a success body over
+//! [`MAX_SUCCESS_BODY`] is `unexpected_response`; a file is not read into memory at all.
 
 mod auth;
 mod body;
@@ -165,7 +166,7 @@ pub use auth::Token;
 pub use call::Args;
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
-    http_client_builder,
+    DEFAULT_TRANSFER_TIMEOUT, http_client_builder,
 };
 pub use error::{BoxError, Error, ErrorKind};
 pub use execute::{Answered, Customized, Execute};

@@ -42,6 +42,8 @@ pub(crate) struct Transport {
     /// Set on each request when the `reqwest::Client` was the caller's, which knows
     /// nothing of the SDK's timeout.
     pub per_request_timeout: Option<Duration>,
+    /// What an upload or a download gets instead of the client's timeout.
+    pub transfer_timeout: Duration,
     pub retry: RetryPolicy,
     pub sleep: Sleeper,
     /// Shared by every request of the client and its clones.
@@ -134,7 +136,12 @@ impl Transport {
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(CLIENT_HEADER, HeaderValue::from_static("APIClient"));
         headers.insert(header::USER_AGENT, self.user_agent.clone());
-        if let Some(timeout) = timeout.or(self.per_request_timeout) {
+        let transfer = op.streams || op.form.is_some();
+        let default = match transfer {
+            true => Some(self.transfer_timeout),
+            false => self.per_request_timeout,
+        };
+        if let Some(timeout) = timeout.or(default) {
             *request.timeout_mut() = Some(timeout);
         }
         Ok(())
