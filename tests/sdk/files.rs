@@ -334,3 +334,44 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[tokio::test]
+async fn an_upload_refused_with_429_is_sent_again_whole() {
+    let asset = r#"{"data": {"id": "asset_1", "filename": "document.pdf"}}"#;
+    let limited = answer(
+        429,
+        &[("retry-after", "0"), ("content-type", "application/json")],
+        r#"{"message": "You've reached the hourly limit", "code": "RATE_LIMIT_EXCEEDED"}"#,
+    );
+    let ok = answer(200, &[("content-type", "application/json")], asset);
+    let (base_url, heads) = scripted(vec![limited, ok]).await;
+    let client = client_with(&base_url, retrying());
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/tallyfy-docs/requests/document.pdf");
+    let form = tallyfy::types::UploadFile::builder()
+        .name(tallyfy::LocalFile::from(&file))
+        .subject_id("run")
+        .subject_type(tallyfy::types::UploadFileSubjectType::Run)
+        .uploaded_from("capture");
+    let answered = client
+        .upload_file()
+        .org_id(ORG)
+        .body(form)
+        .execute()
+        .await
+        .expect("the second attempt lands");
+    assert_eq!(answered.data.id, "asset_1");
+    let heads = heads.lock().unwrap();
+    assert_eq!(heads.len(), 2);
+    let length = |head: &str| -> u64 {
+        let line = head.lines().find(|l| l.to_lowercase().starts_with("content-length:"));
+        line.and_then(|l| l[15..].trim().parse().ok()).unwrap_or(0)
+    };
+    let size = std::fs::metadata(&file).unwrap().len();
+    for head in heads.iter() {
+        assert!(head.starts_with("POST /organizations/org_8f3a/file "), "{head}");
+        assert!(head.contains("multipart/form-data; boundary="), "{head}");
+        assert!(length(head) > size, "the whole file each time: {head}");
+    }
+    assert_eq!(length(&heads[0]), length(&heads[1]));
+}

@@ -186,7 +186,7 @@ pub fn is_idempotent(method: &str) -> bool {
 /// It gives a wrapper what it needs to send any operation alike: the operation's entry in
 /// [`OPERATIONS`], the request the builder built, and how to decode a success body. The
 /// builders have no way to send on their own.
-pub trait Call: Sized {
+pub trait Call: Sized + Clone {
     /// The decoded success body (`()` when none is documented).
     type Output: Send + 'static;
     /// The operation's entry in [`OPERATIONS`].

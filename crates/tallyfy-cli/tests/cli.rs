@@ -633,3 +633,136 @@ async fn launch_by_label_list_the_tasks_and_complete_one() {
     assert_eq!(code, 2, "an unknown label is refused before sending");
     assert!(stderr.contains("no such kick-off field"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_upload_download_view_and_delete() {
+    let fake = FakeServer::builder()
+        .upload_limit(64 * 1024)
+        .start()
+        .await
+        .unwrap();
+    let run_id = fake.active_process_ids()[0].clone();
+    let task = fake.process_tasks(&run_id)[0].id.clone();
+    let dir = std::env::temp_dir().join(format!("tallyfy-cli-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let upload = dir.join("notes.txt");
+    let content: String = (0..2_000).map(|i| format!("line {i}\n")).collect();
+    std::fs::write(&upload, &content).unwrap();
+    let upload = upload.to_str().unwrap();
+    let admin = fake.admin_token();
+
+    // The fake's tasks list no form fields: the field is named by its ID.
+    let (code, _, stderr) = tallyfy(
+        &fake,
+        admin,
+        &[
+            "files",
+            "upload",
+            upload,
+            "--process",
+            &run_id,
+            "--task",
+            &task,
+        ],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--field"), "{stderr}");
+
+    let (code, stdout, stderr) = tallyfy(
+        &fake,
+        admin,
+        &[
+            "--output",
+            "json",
+            "files",
+            "upload",
+            upload,
+            "--process",
+            &run_id,
+            "--task",
+            &task,
+            "--field",
+            "capture_1",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let uploaded: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(uploaded["outcome"], "uploaded");
+    assert_eq!(uploaded["asset"]["filename"], "notes.txt");
+    assert_eq!(uploaded["asset"]["subject"]["id"], run_id.as_str());
+    let asset = uploaded["asset"]["id"].as_str().unwrap().to_owned();
+
+    let saved = dir.join("back.txt");
+    let (code, stdout, stderr) = tallyfy(
+        &fake,
+        admin,
+        &["files", "download", &asset, "-o", saved.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("Saved {} bytes", content.len())),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read_to_string(&saved).unwrap(), content);
+
+    let (code, stdout, stderr) = tallyfy(&fake, admin, &["files", "view", &asset, "-o", "-"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, content);
+
+    let (code, stdout, _) = tallyfy(&fake, admin, &["files", "info", &asset]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("notes.txt"), "{stdout}");
+
+    let (code, _, stderr) = tallyfy(&fake, admin, &["files", "delete", &asset, "--yes"]);
+    assert_eq!(code, 0, "{stderr}");
+    let gone = dir.join("gone.txt");
+    let (code, _, _) = tallyfy(
+        &fake,
+        admin,
+        &["files", "download", &asset, "-o", gone.to_str().unwrap()],
+    );
+    assert_eq!(code, 5);
+    assert!(!gone.exists() && !dir.join("gone.txt.part").exists());
+
+    // Beyond the fake's limit: 413, a client error.
+    let big = dir.join("big.txt");
+    std::fs::write(&big, vec![b'x'; 65 * 1024]).unwrap();
+    let (code, _, stderr) = tallyfy(
+        &fake,
+        admin,
+        &[
+            "files",
+            "upload",
+            big.to_str().unwrap(),
+            "--process",
+            &run_id,
+            "--task",
+            &task,
+            "--field",
+            "capture_1",
+        ],
+    );
+    assert_eq!(code, 7, "{stderr}");
+    assert!(stderr.contains("413"), "{stderr}");
+
+    // A file that is not there: nothing is sent.
+    let missing = dir.join("missing.pdf");
+    let (code, _, stderr) = tallyfy(
+        &fake,
+        admin,
+        &[
+            "files",
+            "upload",
+            missing.to_str().unwrap(),
+            "--process",
+            &run_id,
+            "--task",
+            &task,
+            "--field",
+            "capture_1",
+        ],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("missing.pdf"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

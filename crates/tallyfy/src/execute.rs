@@ -15,7 +15,7 @@ use tallyfy_api::{Call, Operation};
 use crate::body;
 use crate::error::{Error, ErrorKind};
 use crate::retry::{Failure, RetryPolicy};
-use crate::transport::{Answer, Attempts, MAX_SUCCESS_BODY, Sent, Transport};
+use crate::transport::{Answer, Attempts, MAX_SUCCESS_BODY, Rebuild, Sent, Transport};
 
 /// Sends an operation and returns its decoded body or an [`Error`].
 ///
@@ -129,7 +129,9 @@ impl<C: Call + Send> Customized<C> {
     /// Sends it; see [`Execute::execute_with_answer`].
     pub async fn execute_with_answer(self) -> Result<Answered<C::Output>, Error> {
         let op = C::OPERATION;
-        let (extension, mut request) = self
+        // A form's file is streamed: another attempt needs the request built anew.
+        let again = op.form.map(|_| self.call.clone());
+        let (extension, request) = self
             .call
             .build()
             .map_err(|reason| Error::invalid_input(Some(op), reason))?;
@@ -139,17 +141,22 @@ impl<C: Call + Send> Customized<C> {
                 "the operation was built by a client that cannot send it; use tallyfy::Client",
             )
         })?;
-        transport
-            .prepare(&mut request, op, self.timeout)
-            .map_err(|reason| Error::invalid_input(Some(op), reason))?;
-        if let Some(Ok(range)) = self
-            .resume_from
-            .map(|offset| http::HeaderValue::try_from(format!("bytes={offset}-")))
-        {
-            request.headers_mut().insert(http::header::RANGE, range);
-        }
+        let (timeout, resume_from) = (self.timeout, self.resume_from);
+        let prepare = move |mut request: reqwest::Request| {
+            transport.prepare(&mut request, op, timeout)?;
+            if let Some(Ok(range)) =
+                resume_from.map(|offset| http::HeaderValue::try_from(format!("bytes={offset}-")))
+            {
+                request.headers_mut().insert(http::header::RANGE, range);
+            }
+            Ok::<_, String>(request)
+        };
+        let request = prepare(request).map_err(|reason| Error::invalid_input(Some(op), reason))?;
+        let rebuild = again.map(|call| -> Rebuild<'_> {
+            Box::new(move || prepare(call.clone().build().ok()?.1).ok())
+        });
         let retry = self.retry.as_ref().unwrap_or(&transport.retry);
-        let sent = transport.send(request, op, retry).await;
+        let sent = transport.send(request, op, retry, rebuild).await;
         decode::<C>(op, sent)
     }
 }

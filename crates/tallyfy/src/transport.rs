@@ -50,6 +50,10 @@ pub(crate) struct Transport {
     pub gate: Arc<Gate>,
 }
 
+/// Builds the request again, for a body that cannot be copied (a form's file, streamed
+/// from disk): `None` if it cannot be.
+pub(crate) type Rebuild<'a> = Box<dyn FnMut() -> Option<reqwest::Request> + Send + 'a>;
+
 /// What a call's attempts came to: the last answer or failure, and the attempts.
 pub(crate) struct Sent {
     pub result: reqwest::Result<Answer>,
@@ -147,12 +151,14 @@ impl Transport {
         Ok(())
     }
 
-    /// Sends a prepared request, again as `retry` allows, inside the request's span.
+    /// Sends a prepared request, again as `retry` allows, inside the request's span. A
+    /// request whose body cannot be copied is sent again only if `rebuild` makes it anew.
     pub(crate) async fn send(
         &self,
         request: reqwest::Request,
         op: &'static Operation,
         retry: &RetryPolicy,
+        rebuild: Option<Rebuild<'_>>,
     ) -> Sent {
         let span = tracing::info_span!(
             "tallyfy.request",
@@ -163,7 +169,7 @@ impl Transport {
             status = tracing::field::Empty,
             request_id = tracing::field::Empty,
         );
-        Box::pin(self.send_with_retries(request, op, retry, span.clone()))
+        Box::pin(self.send_with_retries(request, op, retry, rebuild, span.clone()))
             .instrument(span)
             .await
     }
@@ -173,6 +179,7 @@ impl Transport {
         mut request: reqwest::Request,
         op: &'static Operation,
         retry: &RetryPolicy,
+        mut rebuild: Option<Rebuild<'_>>,
         span: tracing::Span,
     ) -> Sent {
         let mut earlier_may_have_applied = false;
@@ -228,7 +235,12 @@ impl Transport {
                 Outcome::Failed(_) => false,
             };
 
-            match (retry.decide(op.is_idempotent(), &outcome, attempt), spare) {
+            let verdict = retry.decide(op.is_idempotent(), &outcome, attempt);
+            let next = match verdict {
+                Verdict::Retry { .. } => spare.or_else(|| rebuild.as_mut().and_then(|r| r())),
+                Verdict::Stop => None,
+            };
+            match (verdict, next) {
                 (Verdict::Retry { wait, reason }, Some(spare)) => {
                     tracing::info!(
                         operation = op.id,
