@@ -7,7 +7,8 @@
 //! - its process, task, template and activity objects have the keys, with the JSON
 //!   types, of the corpus's objects (`tests/fixtures/tallyfy-docs/`), and its error
 //!   bodies are the corpus's;
-//! - it lets in any named `X-Tallyfy-Client`, as Tallyfy does.
+//! - it lets in any named `X-Tallyfy-Client`, as Tallyfy does;
+//! - it keeps uploaded files whole and serves them as a client downloads them (`files`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -18,6 +19,8 @@ use tallyfy::reqwest::{self, Method};
 use tallyfy_fake::{FakeServer, Faults};
 
 use crate::schema::{check, spec};
+
+mod files;
 
 struct Probe {
     http: reqwest::Client,
@@ -51,6 +54,15 @@ impl Probe {
         token: &str,
         body: Option<&Value>,
     ) -> (u16, String) {
+        let (method, path) = self.route(id, ids);
+        let path = format!("{path}{query}");
+        self.request_with(method, &path, Some("APIClient"), token, body)
+            .await
+    }
+
+    /// The method and path (after the base URL) of operation `id` with `ids` for its path
+    /// parameters.
+    fn route(&self, id: &str, ids: &[&str]) -> (Method, String) {
         let op = tallyfy::Operation::find(id).unwrap();
         let mut path = op.path.replace("{org_id}", &self.org);
         for value in ids {
@@ -62,10 +74,7 @@ impl Probe {
             !path.contains('{'),
             "{id}: a path parameter is missing: {path}"
         );
-        let method = Method::from_bytes(op.method.as_bytes()).unwrap();
-        let path = format!("{path}{query}");
-        self.request_with(method, &path, Some("APIClient"), token, body)
-            .await
+        (Method::from_bytes(op.method.as_bytes()).unwrap(), path)
     }
 
     /// Sends `method path` (the path after the base URL) with `X-Tallyfy-Client: client`
@@ -739,6 +748,7 @@ async fn exercise_every_operation<'a>(
     )
     .await;
     exercise_people(&mut x, fake, &member).await;
+    files::exercise_files(&mut x, fake, &member).await;
     x
 }
 

@@ -162,9 +162,7 @@ fn show(note: &str, command: &str, result: Result<Report, Failure>) {
                 exit_code(error.kind())
             ));
         }
-        Err(Failure::Usage(message) | Failure::File(message)) => {
-            out(format!("error: {message}"))
-        }
+        Err(Failure::Usage(message) | Failure::File(message)) => out(format!("error: {message}")),
     }
     out("");
 }

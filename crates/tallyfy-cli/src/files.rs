@@ -154,7 +154,10 @@ pub async fn upload(session: &Session, upload: Upload) -> Result<Report, Failure
         .body(body)
         .execute()
         .await?;
-    let name = asset.filename.clone().unwrap_or_else(|| upload.path.clone());
+    let name = asset
+        .filename
+        .clone()
+        .unwrap_or_else(|| upload.path.clone());
     Ok(Report::ok(
         format!(
             "Uploaded {name} (asset {}) and attached it to the field {:?} of task {}.",
@@ -223,9 +226,10 @@ fn file_field(
                     known()
                 ))
             }),
-        None if files.len() == 1 => Ok(files.into_iter().next().ok_or_else(|| {
-            Failure::Usage("the task's file field vanished".into())
-        })?),
+        None if files.len() == 1 => Ok(files
+            .into_iter()
+            .next()
+            .ok_or_else(|| Failure::Usage("the task's file field vanished".into()))?),
         None => Err(Failure::Usage(format!(
             "the task needs --field to say which file field gets the file ({})",
             known()
@@ -250,7 +254,10 @@ pub async fn download(
     let args = Args::new()
         .with("org_id", session.org.as_str())
         .with("file_id", download.file_id.as_str());
-    let saving = session.client.save(download.op.id, &args).progress(progress);
+    let saving = session
+        .client
+        .save(download.op.id, &args)
+        .progress(progress);
     let saved = if download.to == "-" {
         saving.to_writer(&mut tokio::io::stdout()).await
     } else {
@@ -304,9 +311,9 @@ fn progress_bar(output: Output, to: &str) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(0);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{bar:30} {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
-    ) {
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)")
+    {
         bar.set_style(style);
     }
     bar

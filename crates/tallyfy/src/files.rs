@@ -11,9 +11,9 @@
 //! removed on failure.
 //!
 //! Uploads need nothing of their own: `upload_file` takes a form whose file field is a
-//! [`LocalFile`](tallyfy_api::LocalFile), streamed from disk when it is sent. Its body
-//! cannot be sent twice, so an upload is sent once; an error that
-//! [`is_retryable`](Error::is_retryable) may be sent again by calling again.
+//! [`LocalFile`](tallyfy_api::LocalFile), streamed from disk when it is sent, and
+//! follows the retry rules of any POST: sent again (the file reopened) after a 429 or
+//! when it was not delivered, never after it may have landed.
 //!
 //! ```no_run
 //! use tallyfy::prelude::*;
