@@ -162,7 +162,9 @@ fn show(note: &str, command: &str, result: Result<Report, Failure>) {
                 exit_code(error.kind())
             ));
         }
-        Err(Failure::Usage(message) | Failure::File(message)) => out(format!("error: {message}")),
+        Err(Failure::Usage(message) | Failure::Journal(message) | Failure::Save(message)) => {
+            out(format!("error: {message}"))
+        }
     }
     out("");
 }

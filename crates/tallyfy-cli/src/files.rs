@@ -259,16 +259,17 @@ pub async fn download(
         .save(download.op.id, &args)
         .progress(progress);
     let saved = if download.to == "-" {
-        saving.to_writer(&mut tokio::io::stdout()).await
+        let mut stdout = tokio::io::stdout();
+        saving.to_writer(&mut stdout).await
     } else {
         saving.to_file(&download.to).await
     };
     bar.finish_and_clear();
     let saved = saved.map_err(|error| match error {
         SaveError::Api(error) => Failure::Api(error),
-        other => Failure::File(error_chain(&other)),
+        other => Failure::Save(error_chain(&other)),
     })?;
-    Ok(Report::ok(
+    let report = Report::ok(
         format!(
             "Saved {} bytes{} to {}{}.",
             saved.bytes(),
@@ -291,7 +292,11 @@ pub async fn download(
             "content_type": saved.content_type(),
             "resumed": saved.resumed(),
         }),
-    ))
+    );
+    Ok(Report {
+        on_stderr: download.to == "-",
+        ..report
+    })
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {

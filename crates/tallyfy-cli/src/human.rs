@@ -11,9 +11,11 @@ const FIELDS: &[(&str, &str)] = &[
     ("name", "name"),
     ("title", "title"),
     ("checklist_title", "template"),
+    ("filename", "file"),
     ("status", "status"),
     ("created_at", "created at"),
     ("last_updated", "last updated"),
+    ("uploaded_at", "uploaded at"),
     ("archived_at", "archived at"),
 ];
 

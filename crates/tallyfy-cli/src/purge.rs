@@ -37,7 +37,7 @@ pub async fn run(session: &Session, args: &PurgeArgs, output: Output) -> Result<
                 let cause = std::error::Error::source(&error)
                     .map(|cause| format!(": {cause}"))
                     .unwrap_or_default();
-                return Err(Failure::File(format!("{error}{cause}")));
+                return Err(Failure::Journal(format!("{error}{cause}")));
             }
         };
         summary.add(&event.outcome);

@@ -12,6 +12,8 @@ pub struct Report {
     pub human: String,
     pub json: Json,
     pub exit: u8,
+    /// Printed on stderr: standard output carried the result itself (a file).
+    pub on_stderr: bool,
 }
 
 /// What `--output json` prints.
@@ -29,6 +31,7 @@ impl Report {
             human,
             json: Json::Made(json),
             exit: 0,
+            on_stderr: false,
         }
     }
 
@@ -38,6 +41,7 @@ impl Report {
             human,
             json: Json::Payload(body.trim_ascii().to_vec()),
             exit: 0,
+            on_stderr: false,
         }
     }
 }
@@ -48,9 +52,10 @@ pub enum Failure {
     Usage(String),
     /// The SDK's error.
     Api(Error),
-    /// A local file (the purge journal, a download) could not be read or written; the
-    /// message names it.
-    File(String),
+    /// The purge journal could not be read or written; the message names the file.
+    Journal(String),
+    /// A download could not be written where it was asked to go; the message says where.
+    Save(String),
 }
 
 impl Failure {
@@ -59,7 +64,7 @@ impl Failure {
         match self {
             Failure::Usage(_) => 2,
             Failure::Api(error) => exit_code(error.kind()),
-            Failure::File(_) => 1,
+            Failure::Journal(_) | Failure::Save(_) => 1,
         }
     }
 }
@@ -150,6 +155,14 @@ pub fn out(text: impl AsRef<[u8]>) {
 
 /// Prints a result: the human line on stdout, or the JSON; returns its exit code.
 pub fn print_success(output: Output, report: &Report) -> u8 {
+    if report.on_stderr {
+        match (output, &report.json) {
+            (Output::Human, _) => eprintln!("{}", report.human),
+            (Output::Json, Json::Made(value)) => eprintln!("{value}"),
+            (Output::Json, Json::Payload(body)) => eprintln!("{}", String::from_utf8_lossy(body)),
+        }
+        return report.exit;
+    }
     match (output, &report.json) {
         (Output::Human, _) => out(&report.human),
         (Output::Json, Json::Made(value)) => out(value.to_string()),
@@ -169,8 +182,14 @@ pub fn print_failure(output: Output, failure: &Failure) -> u8 {
         ),
         (Failure::Api(error), Output::Human) => eprintln!("error: {}", describe(error)),
         (Failure::Api(error), Output::Json) => out(error_json(error).to_string()),
-        (Failure::File(message), Output::Human) => eprintln!("error: {message}"),
-        (Failure::File(message), Output::Json) => out(
+        (Failure::Journal(message) | Failure::Save(message), Output::Human) => {
+            eprintln!("error: {message}")
+        }
+        (Failure::Save(message), Output::Json) => out(
+            json!({"kind": "save_failed", "status": null, "message": message, "request_id": null})
+                .to_string(),
+        ),
+        (Failure::Journal(message), Output::Json) => out(
             json!({"kind": "journal", "status": null, "message": message, "request_id": null})
                 .to_string(),
         ),
