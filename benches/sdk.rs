@@ -569,7 +569,11 @@ async fn files() {
                 .output()
                 .await
                 .unwrap();
-            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
             String::from_utf8_lossy(&output.stdout).trim().to_owned()
         }
     };
@@ -590,7 +594,10 @@ async fn files() {
             .parse()
             .unwrap();
         assert_eq!(std::fs::metadata(&back).unwrap().len(), size);
-        for (i, (what, rss)) in [("upload", peak), ("download", down)].into_iter().enumerate() {
+        for (i, (what, rss)) in [("upload", peak), ("download", down)]
+            .into_iter()
+            .enumerate()
+        {
             if n == 0 {
                 small[i] = rss;
             }

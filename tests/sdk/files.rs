@@ -364,12 +364,17 @@ async fn an_upload_refused_with_429_is_sent_again_whole() {
     let heads = heads.lock().unwrap();
     assert_eq!(heads.len(), 2);
     let length = |head: &str| -> u64 {
-        let line = head.lines().find(|l| l.to_lowercase().starts_with("content-length:"));
+        let line = head
+            .lines()
+            .find(|l| l.to_lowercase().starts_with("content-length:"));
         line.and_then(|l| l[15..].trim().parse().ok()).unwrap_or(0)
     };
     let size = std::fs::metadata(&file).unwrap().len();
     for head in heads.iter() {
-        assert!(head.starts_with("POST /organizations/org_8f3a/file "), "{head}");
+        assert!(
+            head.starts_with("POST /organizations/org_8f3a/file "),
+            "{head}"
+        );
         assert!(head.contains("multipart/form-data; boundary="), "{head}");
         assert!(length(head) > size, "the whole file each time: {head}");
     }

@@ -30,7 +30,9 @@ impl DecodeError {
     pub(crate) fn file_answer() -> Self {
         Self {
             path: ".".into(),
-            inner: serde::de::Error::custom("the answer is a file, not JSON: it is read as a stream"),
+            inner: serde::de::Error::custom(
+                "the answer is a file, not JSON: it is read as a stream",
+            ),
         }
     }
 

@@ -48,7 +48,13 @@ impl Download {
     /// assert_eq!(tallyfy_api::Download::filename_in("inline"), None);
     /// ```
     pub fn filename(&self) -> Option<String> {
-        Self::filename_in(self.answer.headers().get(CONTENT_DISPOSITION)?.to_str().ok()?)
+        Self::filename_in(
+            self.answer
+                .headers()
+                .get(CONTENT_DISPOSITION)?
+                .to_str()
+                .ok()?,
+        )
     }
 
     /// The bare file name a `Content-Disposition` value names, if any.

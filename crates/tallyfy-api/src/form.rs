@@ -60,8 +60,7 @@ pub(crate) fn encode(
     mut request: reqwest::Request,
     files: &[&str],
 ) -> Result<reqwest::Request, String> {
-    let fields: serde_json::Map<String, Value> = match request.body().and_then(|b| b.as_bytes())
-    {
+    let fields: serde_json::Map<String, Value> = match request.body().and_then(|b| b.as_bytes()) {
         Some(json) => serde_json::from_slice(json)
             .map_err(|e| format!("the form's fields are not a JSON object: {e}"))?,
         None => serde_json::Map::new(),
@@ -79,7 +78,9 @@ pub(crate) fn encode(
     }
     // The form's type and length replace the JSON body's.
     request.headers_mut().remove(reqwest::header::CONTENT_TYPE);
-    request.headers_mut().remove(reqwest::header::CONTENT_LENGTH);
+    request
+        .headers_mut()
+        .remove(reqwest::header::CONTENT_LENGTH);
     reqwest::RequestBuilder::from_parts(client.clone(), request)
         .multipart(form)
         .build()

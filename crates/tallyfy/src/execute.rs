@@ -178,9 +178,12 @@ fn decode<C: Call>(op: &'static Operation, sent: Sent) -> Result<Answered<C::Out
                 request_id,
                 body: answer.body,
             }),
-            None => Err(answer_error(op, &answer, attempts, Some(
-                "the answer is a file, but the operation's output cannot hold one".into(),
-            ))),
+            None => Err(answer_error(
+                op,
+                &answer,
+                attempts,
+                Some("the answer is a file, but the operation's output cannot hold one".into()),
+            )),
         };
     }
     if !op.is_success(status.as_u16()) || (answer.truncated && op.returns_body) {
@@ -202,7 +205,11 @@ fn decode<C: Call>(op: &'static Operation, sent: Sent) -> Result<Answered<C::Out
     }
 }
 
-pub(crate) fn transport_error(op: &'static Operation, error: reqwest::Error, attempts: u32) -> Error {
+pub(crate) fn transport_error(
+    op: &'static Operation,
+    error: reqwest::Error,
+    attempts: u32,
+) -> Error {
     if error.is_builder() {
         return Error::invalid_input(Some(op), "the request could not be built").with_source(error);
     }

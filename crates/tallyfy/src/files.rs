@@ -73,8 +73,11 @@ pub trait Save: Call<Output = Download> + Clone + Send + Sync {
 impl<C: Call<Output = Download> + Clone + Send + Sync> Save for C {}
 
 /// Sends the call again, asking for the file from a byte on.
-type Fetch<'a> =
-    Box<dyn FnMut(u64) -> Pin<Box<dyn Future<Output = Result<Download, Error>> + Send + 'a>> + Send + 'a>;
+type Fetch<'a> = Box<
+    dyn FnMut(u64) -> Pin<Box<dyn Future<Output = Result<Download, Error>> + Send + 'a>>
+        + Send
+        + 'a,
+>;
 
 /// How far a download has come.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
