@@ -1076,6 +1076,8 @@ async fn the_validator_catches_drift() {
         ("permanently_delete_process", 200, r#"{"deleted": true}"#),
         ("get_process", 404, r#"{"error": 5}"#),
         ("get_process", 302, ""),
+        ("get_asset", 200, "%PDF-1.4"),
+        ("delete_file", 200, "%PDF-1.4"),
     ];
     for (id, status, body) in drifted {
         assert!(
@@ -1092,6 +1094,12 @@ async fn the_validator_catches_drift() {
         )
         .is_empty()
     );
+    // A file is any bytes; its refusals are still JSON.
+    for id in ["get_file", "download_file"] {
+        assert!(check(&spec, id, 200, "%PDF-1.4").is_empty(), "{id}");
+        assert!(check(&spec, id, 206, "PDF-1.4").is_empty(), "{id}");
+        assert!(!check(&spec, id, 404, "%PDF-1.4").is_empty(), "{id}");
+    }
 }
 
 /// A JSON value's shape: its JSON type (`"null"`, `"boolean"`, `"number"`, `"string"`,
