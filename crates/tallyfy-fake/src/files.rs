@@ -11,6 +11,9 @@
 //!   `subject_type` (`Run` or `Checklist`) and `uploaded_from` are required, `source`
 //!   is `local` or `url`; the subject must exist (a process for `Run`, a template for
 //!   `Checklist`), or `subject_id` is refused with 422, as Laravel's `exists` rule does.
+//!   The text fields may hold 1 MiB together (413 `FIELDS_TOO_LARGE` past it); a body
+//!   that is not a form has no fields (422 for the required ones), one that says it is a
+//!   form but cannot be read as one is refused with 400 `BAD_REQUEST`.
 //! - **Asset** (`get_asset`): the record with the documented example's keys.
 //! - **View and download** (`get_file`, `download_file`): the stored bytes, not copied,
 //!   with `Content-Length`, `Accept-Ranges: bytes` and `Content-Disposition` (`inline`
