@@ -581,7 +581,7 @@ async fn files() {
     println!("|---|---|---|---|---|");
     let mut small = [0.0f64; 2];
     for (n, size) in [MIB, 200 * MIB].into_iter().enumerate() {
-        let name = format!("{}.bin", size / MIB);
+        let name = format!("{}.zip", size / MIB);
         let path = dir.join(&name);
         write_file(&path, size);
         // upload: prints "<peak MiB> <asset id>"

@@ -407,17 +407,39 @@ pub async fn scripted(script: Vec<Script>) -> (String, Arc<Mutex<Vec<String>>>) 
     (base_url, heads)
 }
 
+/// Reads a request's head, then its body by `content-length` (a form's file, say), so
+/// that closing the connection afterwards does not reset it under the answer.
 async fn read_head(socket: &mut tokio::net::TcpStream) -> String {
     use tokio::io::AsyncReadExt;
-    let mut head = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+    let mut request = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    let end = loop {
+        if let Some(at) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
         match socket.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => head.extend_from_slice(&buf[..n]),
+            Ok(0) | Err(_) => return String::from_utf8_lossy(&request).into_owned(),
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&request[..end]).into_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    let mut left = length.saturating_sub(request.len() - end);
+    while left > 0 {
+        let read = tokio::time::timeout(Duration::from_secs(2), socket.read(&mut buf)).await;
+        match read {
+            Ok(Ok(n)) if n > 0 => left = left.saturating_sub(n),
+            _ => break,
         }
     }
-    String::from_utf8_lossy(&head).into_owned()
+    head
 }
 
 /// Keeps a connection open and silent for longer than any client timeout in the tests.

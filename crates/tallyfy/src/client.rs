@@ -136,9 +136,9 @@ impl ClientBuilder {
 
     /// How long one upload or download may take in all (default
     /// [`DEFAULT_TRANSFER_TIMEOUT`]): a file's size, not a stalled server, sets its
-    /// pace. With the client built here, a read that waits longer than the
-    /// [`timeout`](ClientBuilder::timeout) still fails the attempt (`timeout`), and a
-    /// download resumes after it.
+    /// pace. Nothing may stand still longer than the [`timeout`](ClientBuilder::timeout)
+    /// all the same (no chunk sent or received, no answer after the last one): that
+    /// fails the attempt as `timeout`, and a download resumes after it.
     pub fn transfer_timeout(mut self, timeout: Duration) -> Self {
         self.transfer_timeout = timeout;
         self
@@ -225,6 +225,7 @@ impl ClientBuilder {
             user_agent,
             base_path: base.path().trim_end_matches('/').to_string(),
             per_request_timeout,
+            timeout: self.timeout,
             transfer_timeout: self.transfer_timeout,
             retry: self.retry,
             sleep: self.sleep,
@@ -289,7 +290,6 @@ fn default_http_client(
     http_client_builder()
         .connect_timeout(connect_timeout)
         .timeout(timeout)
-        .read_timeout(timeout)
         .build()
         .map_err(|e| {
             Error::invalid_input(None, "the HTTP client could not be built").with_source(e)

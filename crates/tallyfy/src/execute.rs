@@ -15,7 +15,9 @@ use tallyfy_api::{Call, Operation};
 use crate::body;
 use crate::error::{Error, ErrorKind};
 use crate::retry::{Failure, RetryPolicy};
-use crate::transport::{Answer, Attempts, MAX_SUCCESS_BODY, Rebuild, Sent, Transport};
+use crate::transport::{
+    Answer, Attempts, Broken, MAX_SUCCESS_BODY, Rebuild, Sending, Sent, Transport,
+};
 
 /// Sends an operation and returns its decoded body or an [`Error`].
 ///
@@ -155,8 +157,12 @@ impl<C: Call + Send> Customized<C> {
         let rebuild = again.map(|call| -> Rebuild<'_> {
             Box::new(move || prepare(call.clone().build().ok()?.1).ok())
         });
-        let retry = self.retry.as_ref().unwrap_or(&transport.retry);
-        let sent = transport.send(request, op, retry, rebuild).await;
+        let sending = Sending {
+            retry: self.retry.as_ref().unwrap_or(&transport.retry),
+            timeout,
+            rebuild,
+        };
+        let sent = transport.send(request, op, sending).await;
         decode::<C>(op, sent)
     }
 }
@@ -205,15 +211,12 @@ fn decode<C: Call>(op: &'static Operation, sent: Sent) -> Result<Answered<C::Out
     }
 }
 
-pub(crate) fn transport_error(
-    op: &'static Operation,
-    error: reqwest::Error,
-    attempts: u32,
-) -> Error {
-    if error.is_builder() {
-        return Error::invalid_input(Some(op), "the request could not be built").with_source(error);
+pub(crate) fn transport_error(op: &'static Operation, broken: Broken, attempts: u32) -> Error {
+    if broken.builder {
+        return Error::invalid_input(Some(op), "the request could not be built")
+            .with_source(broken.error);
     }
-    let (kind, explanation) = match Failure::of(&error) {
+    let (kind, explanation) = match broken.failure {
         Failure::NotDelivered => (
             ErrorKind::NotDelivered,
             "could not reach the server; the request was not delivered",
@@ -227,7 +230,7 @@ pub(crate) fn transport_error(
             "the connection broke after sending; the request may have been applied",
         ),
     };
-    let mut error = Error::new(kind, Some(op), explanation).with_source(error);
+    let mut error = Error::new(kind, Some(op), explanation).with_source(broken.error);
     error.inner_mut().attempts = attempts;
     error
 }

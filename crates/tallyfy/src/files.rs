@@ -2,7 +2,10 @@
 //! in flat memory, whatever its size.
 //!
 //! A download is read a chunk at a time and written as it arrives; no cap applies to
-//! it. When the connection breaks midway, the rest is asked for with
+//! it, and no limit to how long it takes while it moves (the client's
+//! [`transfer_timeout`](crate::ClientBuilder::transfer_timeout) aside), but a read that
+//! waits longer than the client's timeout counts as a broken connection. When the
+//! connection breaks midway, the rest is asked for with
 //! `Range: bytes=N-` and appended, as often as the client's [`RetryPolicy`] resends a
 //! GET after a broken connection; a server that answers the whole file again instead
 //! (200, not 206) starts a file over, and fails a writer cleanly. A file is written
@@ -42,8 +45,9 @@ use tokio::io::{AsyncSeekExt, AsyncWrite, AsyncWriteExt};
 
 use crate::error::{Error, ErrorKind};
 use crate::execute::{Execute, transport_error};
-use crate::retry::{Failure, Outcome, Verdict};
+use crate::retry::{Outcome, Verdict};
 use crate::transport::Transport;
+use crate::watchdog::read_within;
 
 /// Saving the file an operation answers with: implemented for `download_file` and
 /// `get_file`, and any operation the spec says answers with a file.
@@ -256,15 +260,16 @@ impl<'a> Saving<'a> {
                 }
             };
             report(saved);
+            let idle = transport.timeout;
             let broken = loop {
-                match download.chunk().await {
+                match read_within(Some(idle), download.chunk()).await {
                     Ok(Some(chunk)) => {
                         sink.write(&chunk).await.map_err(write_error)?;
                         saved += chunk.len() as u64;
                         report(saved);
                     }
                     Ok(None) => break None,
-                    Err(error) => break Some(error),
+                    Err(broken) => break Some(broken),
                 }
             };
             let Some(error) = broken else {
@@ -277,7 +282,7 @@ impl<'a> Saving<'a> {
                 });
             };
             resumed += 1;
-            let outcome = Outcome::Failed(Failure::of(&error));
+            let outcome = Outcome::Failed(error.failure);
             match transport.retry.decide(true, &outcome, resumed) {
                 Verdict::Retry { wait, reason } => {
                     tracing::info!(operation = op.id, saved, reason, "resuming the download");

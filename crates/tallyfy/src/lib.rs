@@ -161,6 +161,7 @@ mod path;
 pub mod purge;
 mod retry;
 mod transport;
+mod watchdog;
 
 pub use auth::Token;
 pub use call::Args;

@@ -12,9 +12,13 @@ use http::{HeaderName, HeaderValue, StatusCode, header};
 use tallyfy_api::Operation;
 use tracing::Instrument;
 
+use futures_util::future::Either;
+
+use crate::error::BoxError;
 use crate::gate::Gate;
 use crate::path;
 use crate::retry::{Failure, Outcome, RetryPolicy, Verdict, parse_retry_after};
+use crate::watchdog::{Activity, Stalled, Watched, read_within};
 
 /// `X-Tallyfy-Client`, required on every request.
 pub(crate) const CLIENT_HEADER: HeaderName = HeaderName::from_static("x-tallyfy-client");
@@ -42,7 +46,10 @@ pub(crate) struct Transport {
     /// Set on each request when the `reqwest::Client` was the caller's, which knows
     /// nothing of the SDK's timeout.
     pub per_request_timeout: Option<Duration>,
-    /// What an upload or a download gets instead of the client's timeout.
+    /// The client's timeout: one attempt in all, or the longest a transfer may stand
+    /// still.
+    pub timeout: Duration,
+    /// What an upload or a download gets in all instead of the client's timeout.
     pub transfer_timeout: Duration,
     pub retry: RetryPolicy,
     pub sleep: Sleeper,
@@ -54,10 +61,48 @@ pub(crate) struct Transport {
 /// from disk): `None` if it cannot be.
 pub(crate) type Rebuild<'a> = Box<dyn FnMut() -> Option<reqwest::Request> + Send + 'a>;
 
+/// How one call is sent: its retry policy, its own timeout if it has one, and how to
+/// build a request again whose body cannot be copied.
+pub(crate) struct Sending<'a> {
+    pub retry: &'a RetryPolicy,
+    pub timeout: Option<Duration>,
+    pub rebuild: Option<Rebuild<'a>>,
+}
+
 /// What a call's attempts came to: the last answer or failure, and the attempts.
 pub(crate) struct Sent {
-    pub result: reqwest::Result<Answer>,
+    pub result: Result<Answer, Broken>,
     pub attempts: Attempts,
+}
+
+/// An attempt that got no (complete) answer: what that tells of delivery, and why.
+#[derive(Debug)]
+pub(crate) struct Broken {
+    pub failure: Failure,
+    /// The request could not even be built (no failure of the network).
+    pub builder: bool,
+    pub error: BoxError,
+}
+
+impl From<reqwest::Error> for Broken {
+    fn from(error: reqwest::Error) -> Self {
+        Self {
+            failure: Failure::of(&error),
+            builder: error.is_builder(),
+            error: Box::new(error),
+        }
+    }
+}
+
+impl Broken {
+    /// A transfer during which nothing moved for `idle`.
+    pub(crate) fn stalled(idle: Duration) -> Self {
+        Self {
+            failure: Failure::Timeout,
+            builder: false,
+            error: Box::new(Stalled(idle)),
+        }
+    }
 }
 
 /// How many requests a call sent, and whether one before the last may have landed.
@@ -89,6 +134,27 @@ impl Answer {
 
     pub(crate) fn request_id(&self) -> Option<String> {
         Some(self.request_id.as_ref()?.to_str().ok()?.to_owned())
+    }
+}
+
+impl Transport {
+    /// Sends a transfer, racing a watchdog that gives up when nothing moved for `idle`:
+    /// no chunk of the body sent, no answer after the last one.
+    async fn watched(
+        &self,
+        mut request: reqwest::Request,
+        idle: Duration,
+    ) -> Result<reqwest::Response, Broken> {
+        let activity = Activity::new();
+        if let Some(body) = request.body_mut().take() {
+            *request.body_mut() = Some(reqwest::Body::wrap(Watched::new(body, activity.clone())));
+        }
+        let sending = std::pin::pin!(self.http.execute(request));
+        let watchdog = std::pin::pin!(activity.stalled(idle));
+        match futures_util::future::select(sending, watchdog).await {
+            Either::Left((answer, _)) => Ok(answer?),
+            Either::Right(((), _)) => Err(Broken::stalled(idle)),
+        }
     }
 }
 
@@ -151,14 +217,14 @@ impl Transport {
         Ok(())
     }
 
-    /// Sends a prepared request, again as `retry` allows, inside the request's span. A
-    /// request whose body cannot be copied is sent again only if `rebuild` makes it anew.
+    /// Sends a prepared request, again as its retry policy allows, inside the request's
+    /// span. A request whose body cannot be copied is sent again only if it can be
+    /// rebuilt.
     pub(crate) async fn send(
         &self,
         request: reqwest::Request,
         op: &'static Operation,
-        retry: &RetryPolicy,
-        rebuild: Option<Rebuild<'_>>,
+        sending: Sending<'_>,
     ) -> Sent {
         let span = tracing::info_span!(
             "tallyfy.request",
@@ -169,7 +235,7 @@ impl Transport {
             status = tracing::field::Empty,
             request_id = tracing::field::Empty,
         );
-        Box::pin(self.send_with_retries(request, op, retry, rebuild, span.clone()))
+        Box::pin(self.send_with_retries(request, op, sending, span.clone()))
             .instrument(span)
             .await
     }
@@ -178,10 +244,16 @@ impl Transport {
         &self,
         mut request: reqwest::Request,
         op: &'static Operation,
-        retry: &RetryPolicy,
-        mut rebuild: Option<Rebuild<'_>>,
+        sending: Sending<'_>,
         span: tracing::Span,
     ) -> Sent {
+        let Sending {
+            retry,
+            timeout,
+            mut rebuild,
+        } = sending;
+        // A transfer may take long, but not stand still.
+        let idle = (op.streams || op.form.is_some()).then(|| timeout.unwrap_or(self.timeout));
         let mut earlier_may_have_applied = false;
         let mut attempt = 0;
         let mut waited_own_hold = false;
@@ -200,7 +272,7 @@ impl Transport {
                 span.record("attempt", attempt);
             }
 
-            let result = self.attempt(request, op).await;
+            let result = self.attempt(request, op, idle).await;
             let outcome = match &result {
                 Ok(answer) => {
                     if !span.is_disabled() {
@@ -215,7 +287,7 @@ impl Transport {
                         retry_after: answer.retry_after(),
                     }
                 }
-                Err(error) => Outcome::Failed(Failure::of(error)),
+                Err(broken) => Outcome::Failed(broken.failure),
             };
             // A 429 holds every request of the client back (within the cap) and slows
             // its pace; any other answer tells the gate what the server accepts.
@@ -274,8 +346,12 @@ impl Transport {
         &self,
         request: reqwest::Request,
         op: &'static Operation,
-    ) -> reqwest::Result<Answer> {
-        let mut response = self.http.execute(request).await?;
+        idle: Option<Duration>,
+    ) -> Result<Answer, Broken> {
+        let mut response = match idle {
+            None => self.http.execute(request).await?,
+            Some(idle) => self.watched(request, idle).await?,
+        };
         let status = response.status();
         let headers = response.headers();
         let (request_id, retry_after) = (
@@ -299,7 +375,7 @@ impl Transport {
         };
         let mut body = BytesMut::new();
         let mut truncated = false;
-        while let Some(chunk) = response.chunk().await? {
+        while let Some(chunk) = read_within(idle, response.chunk()).await? {
             let room = cap - body.len();
             if chunk.len() > room {
                 body.extend_from_slice(&chunk[..room]);

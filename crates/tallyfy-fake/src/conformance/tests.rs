@@ -121,6 +121,8 @@ fn operations_table() -> Value {
             "idempotent": op.is_idempotent(),
             "irreversible": op.irreversible,
             "returns_body": op.returns_body,
+            "streams": op.streams,
+            "form_files": op.form,
             "path_params": params,
             "request_path": request_path(op),
             "request_body": request_body,
@@ -135,7 +137,7 @@ fn operations_table() -> Value {
     }
     json!({
         "format": 1,
-        "description": "Every operation of the spec (openapi/tallyfy.yaml): its route, how the runners call it (the fixture IDs of its path parameters, the request body its documentation page shows) and its documented success, which the step {\"success\": \"documented\"} answers with: the status and body of its first 2xx example in the response corpus (tests/fixtures/tallyfy-docs/index.json), or, where its page shows no body but the spec documents one, the example of the first operation answering with the same schema (from_operation). Generated: TALLYFY_CONFORMANCE_WRITE=1 cargo test -p tallyfy-fake conformance. See README.md beside this file.",
+        "description": "Every operation of the spec (openapi/tallyfy.yaml): its route, how the runners call it (the fixture IDs of its path parameters, the request body its documentation page shows; for a form, form_files names its file fields, whose values are paths relative to the corpus directory; streams says its success is a file, not JSON) and its documented success, which the step {\"success\": \"documented\"} answers with: the status and body of its first 2xx example in the response corpus (tests/fixtures/tallyfy-docs/index.json), or, where its page shows no body but the spec documents one, the example of the first operation answering with the same schema (from_operation). Generated: TALLYFY_CONFORMANCE_WRITE=1 cargo test -p tallyfy-fake conformance. See README.md beside this file.",
         "corpus": "tests/fixtures/tallyfy-docs/index.json",
         "fixtures": fixtures,
         "operations": operations,
