@@ -380,3 +380,109 @@ async fn an_upload_refused_with_429_is_sent_again_whole() {
     }
     assert_eq!(length(&heads[0]), length(&heads[1]));
 }
+
+#[tokio::test]
+async fn a_resumed_download_asks_for_the_same_version_and_refuses_another() {
+    let file = content(40_000);
+    let etag = ("etag", "\"v1\"");
+    // The rest, of another size: not the same file.
+    let range = "bytes 10000-39999/50000";
+    let script = vec![
+        file_answer(200, &[etag], &file[..10_000], file.len()),
+        file_answer(206, &[("content-range", range)], &file[10_000..], 30_000),
+    ];
+    let (base_url, heads) = scripted(script).await;
+    let client = client_with(&base_url, retrying());
+    let dir = tempdir();
+    let path = dir.join("changed.bin");
+    let error = client
+        .download_file()
+        .org_id(ORG)
+        .file_id("f1")
+        .save()
+        .to_file(&path)
+        .await
+        .expect_err("a different file");
+    let SaveError::Api(error) = error else {
+        panic!("an API error: {error:?}")
+    };
+    assert!(error.is_interrupted(), "{error:?}");
+    assert!(error.explanation().contains("same file"), "{error:?}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    let heads = heads.lock().unwrap();
+    let second = heads[1].to_lowercase();
+    assert!(second.contains("range: bytes=10000-"), "{second}");
+    assert!(second.contains("if-range: \"v1\""), "{second}");
+}
+
+#[tokio::test]
+async fn an_upload_whose_answer_never_comes_times_out_without_a_resend() {
+    let (base_url, heads) = scripted(vec![Script::Stall, Script::Stall]).await;
+    let client = tallyfy::Client::builder(crate::support::TOKEN)
+        .base_url(&base_url)
+        .timeout(Duration::from_millis(300))
+        .retry(retrying())
+        .sleep_with(|_| async {})
+        .build()
+        .unwrap();
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/tallyfy-docs/requests/document.pdf");
+    let form = tallyfy::types::UploadFile::builder()
+        .name(tallyfy::LocalFile::from(&file))
+        .subject_id("run")
+        .subject_type(tallyfy::types::UploadFileSubjectType::Run)
+        .uploaded_from("capture");
+    let started = std::time::Instant::now();
+    let error = client
+        .upload_file()
+        .org_id(ORG)
+        .body(form)
+        .execute()
+        .await
+        .expect_err("no answer");
+    assert!(error.is_timeout(), "{error:?}");
+    assert!(error.may_have_been_applied());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        heads.lock().unwrap().len(),
+        1,
+        "a POST that may have landed is not resent"
+    );
+}
+
+#[tokio::test]
+async fn breaks_after_progress_start_the_retry_count_again() {
+    let file = content(30_000);
+    let script = vec![
+        file_answer(200, &[], &file[..10_000], 30_000),
+        file_answer(
+            206,
+            &[("content-range", "bytes 10000-29999/30000")],
+            &file[10_000..20_000],
+            20_000,
+        ),
+        file_answer(
+            206,
+            &[("content-range", "bytes 20000-29999/30000")],
+            &file[20_000..],
+            10_000,
+        ),
+    ];
+    let (base_url, _) = scripted(script).await;
+    // One retry allowed: each break got further than the one before.
+    let client = client_with(&base_url, RetryPolicy::default().with_max_retries(1));
+    let mut written = Vec::new();
+    let saved = client
+        .download_file()
+        .org_id(ORG)
+        .file_id("f1")
+        .save()
+        .to_writer(&mut written)
+        .await
+        .expect("resumed twice");
+    assert_eq!((saved.resumed(), written), (2, file));
+}

@@ -57,13 +57,33 @@ impl Download {
         )
     }
 
-    /// The bare file name a `Content-Disposition` value names, if any.
+    /// The bare file name a `Content-Disposition` value names, if any: `filename*`
+    /// (RFC 5987, UTF-8) before `filename`, directories dropped.
+    ///
+    /// ```
+    /// use tallyfy_api::Download;
+    /// assert_eq!(Download::filename_in("attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf; filename=\"resume.pdf\""), Some("résumé.pdf".into()));
+    /// assert_eq!(Download::filename_in("attachment; FILENAME=\"a;b.txt\""), Some("a;b.txt".into()));
+    /// ```
     pub fn filename_in(disposition: &str) -> Option<String> {
-        let value = disposition
-            .split(';')
-            .map(str::trim)
-            .find_map(|part| part.strip_prefix("filename="))?
-            .trim_matches('"');
+        let params = parameters(disposition);
+        let extended = params
+            .iter()
+            .find(|(k, _)| k == "filename*")
+            .and_then(|(_, v)| {
+                let (charset, rest) = v.split_once('\'')?;
+                let (_, encoded) = rest.split_once('\'')?;
+                charset
+                    .eq_ignore_ascii_case("utf-8")
+                    .then(|| percent_decode(encoded))?
+            });
+        let plain = || {
+            params
+                .iter()
+                .find(|(k, _)| k == "filename")
+                .map(|(_, v)| v.clone())
+        };
+        let value = extended.or_else(plain)?;
         let name = value.rsplit(['/', '\\']).next()?.trim();
         (!name.is_empty() && name != "." && name != "..").then(|| name.to_owned())
     }
@@ -72,4 +92,49 @@ impl Download {
     pub async fn chunk(&mut self) -> reqwest::Result<Option<Bytes>> {
         self.answer.chunk().await
     }
+}
+
+/// The `name=value` parameters of a header value, names lower-cased, quoted values
+/// unquoted (a `;` inside quotes is part of the value).
+fn parameters(value: &str) -> Vec<(String, String)> {
+    let mut params = Vec::new();
+    let mut rest = value;
+    while let Some(at) = rest.find(';') {
+        rest = rest[at + 1..].trim_start();
+        let Some((name, after)) = rest.split_once('=') else {
+            break;
+        };
+        let name = name.trim().to_ascii_lowercase();
+        let (value, tail) = match after.strip_prefix('"') {
+            Some(quoted) => match quoted.find('"') {
+                Some(end) => (quoted[..end].to_owned(), &quoted[end + 1..]),
+                None => (quoted.to_owned(), ""),
+            },
+            None => match after.find(';') {
+                Some(end) => (after[..end].trim().to_owned(), &after[end..]),
+                None => (after.trim().to_owned(), ""),
+            },
+        };
+        params.push((name, value));
+        rest = tail;
+    }
+    params
+}
+
+/// `%XX` escapes decoded as UTF-8; `None` if they do not make UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }

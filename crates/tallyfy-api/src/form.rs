@@ -65,16 +65,22 @@ pub(crate) fn encode(
             .map_err(|e| format!("the form's fields are not a JSON object: {e}"))?,
         None => serde_json::Map::new(),
     };
+    // Text first, files last: a server reading the form as it arrives knows what a file
+    // is for before it comes.
+    let (files_fields, texts): (Vec<_>, Vec<_>) = fields
+        .into_iter()
+        .filter(|(_, value)| !value.is_null())
+        .partition(|(name, value)| value.is_string() && files.contains(&name.as_str()));
     let mut form = Form::new();
-    for (name, value) in fields {
+    for (name, value) in texts {
         form = match value {
-            Value::Null => form,
-            Value::String(path) if files.contains(&name.as_str()) => {
-                form.part(name, file_part(Path::new(&path))?)
-            }
             Value::String(text) => form.text(name, text),
             other => form.text(name, other.to_string()),
         };
+    }
+    for (name, value) in files_fields {
+        let path = value.as_str().unwrap_or_default().to_owned();
+        form = form.part(name, file_part(Path::new(&path))?);
     }
     // The form's type and length replace the JSON body's.
     request.headers_mut().remove(reqwest::header::CONTENT_TYPE);

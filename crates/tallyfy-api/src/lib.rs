@@ -169,6 +169,19 @@ impl Operation {
     pub fn is_idempotent(&self) -> bool {
         is_idempotent(self.method)
     }
+
+    /// Whether it moves a file: an upload (a form with a file) or an answer that is a file.
+    /// Such a call is timed by its pace, not its size.
+    ///
+    /// ```
+    /// use tallyfy_api::Operation;
+    /// assert!(Operation::find("download_file").unwrap().is_transfer());
+    /// assert!(Operation::find("upload_file").unwrap().is_transfer());
+    /// assert!(!Operation::find("get_asset").unwrap().is_transfer());
+    /// ```
+    pub fn is_transfer(&self) -> bool {
+        self.streams || self.form.is_some_and(|files| !files.is_empty())
+    }
 }
 
 /// Whether an HTTP method is idempotent; see [`Operation::is_idempotent`].

@@ -363,8 +363,18 @@ mod tests {
             if takes_body {
                 words.extend(["--body".to_owned(), body.clone()]);
             }
+            if op.streams {
+                words.extend(["-o".to_owned(), "saved.bin".to_owned()]);
+            }
             let words: Vec<&str> = words.iter().map(String::as_str).collect();
             let cli = parse_args(&words).unwrap_or_else(|e| panic!("{}: {e}", op.id));
+            if let Invocation::Download(download) = &cli.invocation {
+                // A file is saved, not printed: its own invocation.
+                assert!(op.streams, "{}", op.id);
+                assert_eq!((download.op.id, download.to.as_str()), (op.id, "saved.bin"));
+                assert_eq!(vec![download.file_id.clone()], subject);
+                continue;
+            }
             let Invocation::Operation {
                 op: found,
                 args,

@@ -143,17 +143,33 @@ pub async fn upload(session: &Session, upload: Upload) -> Result<Report, Failure
         .execute()
         .await?
         .data;
-    let attached = json!({"taskdata": {field.id.as_str(): [asset]}});
+    // The field keeps the files it had: the new one is added to them.
+    let mut files: Vec<Value> = task
+        .taskdata
+        .as_ref()
+        .and_then(|data| data.get(&field.id))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    files.push(json!(asset));
+    let attached = json!({"taskdata": {field.id.as_str(): files}});
     let body = serde_json::from_value::<tallyfy::types::UpdateProcessTask>(attached)
         .map_err(|e| Failure::Usage(format!("the asset cannot be attached: {e}")))?;
-    client
+    let attach = client
         .update_process_task()
         .org_id(org)
         .run_id(&upload.process)
         .task_id(&upload.task)
         .body(body)
         .execute()
-        .await?;
+        .await;
+    if let Err(error) = attach {
+        eprintln!(
+            "note: the file was uploaded as asset {} but not attached to the task",
+            asset.id
+        );
+        return Err(error.into());
+    }
     let name = asset
         .filename
         .clone()

@@ -691,6 +691,41 @@ async fn files_upload_download_view_and_delete() {
     assert_eq!(uploaded["asset"]["filename"], "notes.txt");
     assert_eq!(uploaded["asset"]["subject"]["id"], run_id.as_str());
     let asset = uploaded["asset"]["id"].as_str().unwrap().to_owned();
+    // Attached to the field, beside what it held: a second upload keeps the first.
+    let (code, _, stderr) = tallyfy(
+        &fake,
+        admin,
+        &[
+            "files",
+            "upload",
+            upload,
+            "--process",
+            &run_id,
+            "--task",
+            &task,
+            "--field",
+            "capture_1",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, _) = tallyfy(
+        &fake,
+        admin,
+        &[
+            "--output",
+            "json",
+            "tasks",
+            "get",
+            &task,
+            "--process",
+            &run_id,
+        ],
+    );
+    assert_eq!(code, 0);
+    let read: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let attached = read["data"]["taskdata"]["capture_1"].as_array().unwrap();
+    assert_eq!(attached.len(), 2, "{attached:?}");
+    assert_eq!(attached[0]["id"], asset.as_str());
 
     let saved = dir.join("back.txt");
     let (code, stdout, stderr) = tallyfy(

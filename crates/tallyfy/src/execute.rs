@@ -78,7 +78,7 @@ pub trait Execute: Call {
             call: self,
             retry: None,
             timeout: None,
-            resume_from: None,
+            resume: None,
         }
     }
 }
@@ -99,8 +99,8 @@ pub struct Customized<C> {
     call: C,
     retry: Option<RetryPolicy>,
     timeout: Option<Duration>,
-    /// Asks for the body from this byte on (`Range`), to resume a download.
-    resume_from: Option<u64>,
+    /// Asks for the rest of a file (`Range`), to resume a download.
+    resume: Option<Resume>,
 }
 
 impl<C: Call + Send> Customized<C> {
@@ -110,16 +110,17 @@ impl<C: Call + Send> Customized<C> {
         self
     }
 
-    /// Gives each attempt of this call `timeout`, instead of the client's.
+    /// Gives each attempt of this call `timeout`, instead of the client's. For an upload
+    /// or a download it is the longest the transfer may stand still; the client's
+    /// [`transfer_timeout`](crate::ClientBuilder::transfer_timeout) bounds it in all.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
-    /// Asks for the body from byte `offset` on: the rest of a file whose beginning was
-    /// saved already.
-    pub(crate) fn resume_from(mut self, offset: u64) -> Self {
-        self.resume_from = Some(offset).filter(|&o| o > 0);
+    /// Asks for the rest of a file whose beginning was saved already.
+    pub(crate) fn resume(mut self, resume: Option<Resume>) -> Self {
+        self.resume = resume;
         self
     }
 
@@ -143,20 +144,17 @@ impl<C: Call + Send> Customized<C> {
                 "the operation was built by a client that cannot send it; use tallyfy::Client",
             )
         })?;
-        let (timeout, resume_from) = (self.timeout, self.resume_from);
+        let (timeout, resume) = (self.timeout, self.resume);
         let prepare = move |mut request: reqwest::Request| {
             transport.prepare(&mut request, op, timeout)?;
-            if let Some(Ok(range)) =
-                resume_from.map(|offset| http::HeaderValue::try_from(format!("bytes={offset}-")))
-            {
-                request.headers_mut().insert(http::header::RANGE, range);
+            if let Some(resume) = &resume {
+                resume.ask(&mut request);
             }
             Ok::<_, String>(request)
         };
         let request = prepare(request).map_err(|reason| Error::invalid_input(Some(op), reason))?;
-        let rebuild = again.map(|call| -> Rebuild<'_> {
-            Box::new(move || prepare(call.clone().build().ok()?.1).ok())
-        });
+        let rebuild =
+            again.map(|call| -> Rebuild<'_> { Box::new(move || prepare(call.clone().build()?.1)) });
         let sending = Sending {
             retry: self.retry.as_ref().unwrap_or(&transport.retry),
             timeout,
@@ -164,6 +162,26 @@ impl<C: Call + Send> Customized<C> {
         };
         let sent = transport.send(request, op, sending).await;
         decode::<C>(op, sent)
+    }
+}
+
+/// The rest of a file, from byte `from` on; `if_range` (the first answer's `ETag` or
+/// `Last-Modified`) makes the server send the whole file instead if it changed since.
+#[derive(Clone, Debug)]
+pub(crate) struct Resume {
+    pub from: u64,
+    pub if_range: Option<http::HeaderValue>,
+}
+
+impl Resume {
+    fn ask(&self, request: &mut reqwest::Request) {
+        let headers = request.headers_mut();
+        if let Ok(range) = http::HeaderValue::try_from(format!("bytes={}-", self.from)) {
+            headers.insert(http::header::RANGE, range);
+        }
+        if let Some(validator) = &self.if_range {
+            headers.insert(http::header::IF_RANGE, validator.clone());
+        }
     }
 }
 

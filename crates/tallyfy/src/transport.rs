@@ -58,8 +58,8 @@ pub(crate) struct Transport {
 }
 
 /// Builds the request again, for a body that cannot be copied (a form's file, streamed
-/// from disk): `None` if it cannot be.
-pub(crate) type Rebuild<'a> = Box<dyn FnMut() -> Option<reqwest::Request> + Send + 'a>;
+/// from disk), or says why it cannot.
+pub(crate) type Rebuild<'a> = Box<dyn FnMut() -> Result<reqwest::Request, String> + Send + 'a>;
 
 /// How one call is sent: its retry policy, its own timeout if it has one, and how to
 /// build a request again whose body cannot be copied.
@@ -203,16 +203,23 @@ impl Transport {
         spaces_as_percent_20(request.url_mut());
         let headers = request.headers_mut();
         headers.insert(header::AUTHORIZATION, self.authorization.clone());
-        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        // A file is whatever type it is; Tallyfy's docs send no `Accept` for one.
+        let accept = if op.streams {
+            "*/*"
+        } else {
+            "application/json"
+        };
+        headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
         headers.insert(CLIENT_HEADER, HeaderValue::from_static("APIClient"));
         headers.insert(header::USER_AGENT, self.user_agent.clone());
-        let transfer = op.streams || op.form.is_some();
-        let default = match transfer {
+        // A transfer is timed by its pace (the watchdog), and in all by the transfer
+        // timeout; a call's own timeout is then its idle limit.
+        let total = match op.is_transfer() {
             true => Some(self.transfer_timeout),
-            false => self.per_request_timeout,
+            false => timeout.or(self.per_request_timeout),
         };
-        if let Some(timeout) = timeout.or(default) {
-            *request.timeout_mut() = Some(timeout);
+        if let Some(total) = total {
+            *request.timeout_mut() = Some(total);
         }
         Ok(())
     }
@@ -253,7 +260,7 @@ impl Transport {
             mut rebuild,
         } = sending;
         // A transfer may take long, but not stand still.
-        let idle = (op.streams || op.form.is_some()).then(|| timeout.unwrap_or(self.timeout));
+        let idle = op.is_transfer().then(|| timeout.unwrap_or(self.timeout));
         let mut earlier_may_have_applied = false;
         let mut attempt = 0;
         let mut waited_own_hold = false;
@@ -309,7 +316,13 @@ impl Transport {
 
             let verdict = retry.decide(op.is_idempotent(), &outcome, attempt);
             let next = match verdict {
-                Verdict::Retry { .. } => spare.or_else(|| rebuild.as_mut().and_then(|r| r())),
+                Verdict::Retry { .. } => spare.or_else(|| match rebuild.as_mut()?() {
+                    Ok(request) => Some(request),
+                    Err(reason) => {
+                        tracing::warn!(operation = op.id, reason, "cannot send it again");
+                        None
+                    }
+                }),
                 Verdict::Stop => None,
             };
             match (verdict, next) {

@@ -135,4 +135,12 @@ mod tests {
         );
         mover.await.unwrap();
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_clock_that_stands_still_is_stalled_after_the_idle_time() {
+        let activity = Activity::new();
+        let started = tokio::time::Instant::now();
+        activity.stalled(Duration::from_millis(250)).await;
+        assert_eq!(started.elapsed(), Duration::from_millis(250));
+    }
 }
