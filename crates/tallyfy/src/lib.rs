@@ -171,7 +171,7 @@ pub use client::{
 };
 pub use error::{BoxError, Error, ErrorKind};
 pub use execute::{Answered, Customized, Execute};
-pub use files::{Progress, Save, SaveError, Saved, Saving};
+pub use files::{Save, SaveError, Saved, Saving};
 pub use purge::{Purge, PurgeError, PurgeEvent, PurgeOutcome, PurgeSummary};
 /// The HTTP client this crate sends with, for configuring one to pass in.
 pub use reqwest;
