@@ -27,14 +27,12 @@ async fn mock_answer<'a>(
         .collect();
     let body = body.to_string();
     let expected = request_body(op);
-    // A file is asked for as anything (as Tallyfy's docs do), JSON as JSON.
-    let accept = if op.streams { "*/*" } else { "application/json" };
     server
         .mock_async(move |when, then| {
             when.method(method)
                 .path(path)
                 .header("authorization", format!("Bearer {TOKEN}"))
-                .header("accept", accept)
+                .header("accept", "application/json")
                 .header("x-tallyfy-client", "APIClient")
                 .is_true(move |request| match &expected {
                     None => request.body_ref().is_empty(),

@@ -203,13 +203,9 @@ impl Transport {
         spaces_as_percent_20(request.url_mut());
         let headers = request.headers_mut();
         headers.insert(header::AUTHORIZATION, self.authorization.clone());
-        // A file is whatever type it is; Tallyfy's docs send no `Accept` for one.
-        let accept = if op.streams {
-            "*/*"
-        } else {
-            "application/json"
-        };
-        headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
+        // Also for a file: it streams all the same, and only then is an error JSON
+        // (measured in production: with `*/*` a missing file's 404 is an HTML page).
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(CLIENT_HEADER, HeaderValue::from_static("APIClient"));
         headers.insert(header::USER_AGENT, self.user_agent.clone());
         // A transfer is timed by its pace (the watchdog), and in all by the transfer

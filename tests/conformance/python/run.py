@@ -86,6 +86,13 @@ def _p(op, name):
     return op["path_params"][name]
 
 
+def _file(op, field):
+    """The bytes of a form's file field (a path relative to the corpus directory)."""
+    corpus = os.path.join(HERE, "..", "..", "fixtures", "tallyfy-docs")
+    with open(os.path.join(corpus, _body(op).get(field, "")), "rb") as f:
+        return f.read()
+
+
 CALLS = {
     "list_processes": ("get_organization_runs", lambda s, o: s.get_organization_runs(_p(o, "org_id"))),
     "launch_process": (
@@ -271,6 +278,20 @@ CALLS = {
         ),
     ),
     "delete_group": ("delete_group", lambda s, o: s.delete_group(_p(o, "org_id"), _p(o, "group_id"))),
+    "upload_file": (
+        "upload_file",
+        lambda s, o: s.upload_file(
+            _p(o, "org_id"),
+            _file(o, "name"),
+            os.path.basename(_body(o).get("name", "document.pdf")),
+            _body(o).get("uploaded_from", "ko_field"),
+            _body(o).get("subject_type", "Run"),
+            _body(o).get("subject_id", "run"),
+            step_id=_body(o).get("step_id"),
+            checklist_id=_body(o).get("checklist_id"),
+        ),
+    ),
+    "download_file": ("download_file", lambda s, o: s.download_file(_p(o, "org_id"), _p(o, "file_id"))),
 }
 
 #: Operations the SDK has no method for, and why (from its source).
