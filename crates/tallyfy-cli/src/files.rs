@@ -105,7 +105,7 @@ pub fn read(op: &'static Operation, m: &ArgMatches) -> Option<Invocation> {
 }
 
 /// Uploads the file, then attaches it to the task's file field.
-pub async fn upload(session: &Session, upload: Upload) -> Result<Report, Failure> {
+pub async fn upload(session: &Session, upload: Upload, output: Output) -> Result<Report, Failure> {
     let (client, org) = (&session.client, session.org.as_str());
     let task = client
         .get_process_task()
@@ -136,13 +136,10 @@ pub async fn upload(session: &Session, upload: Upload) -> Result<Report, Failure
     if let Some(checklist) = process.checklist_id.clone() {
         form = form.checklist_id(checklist);
     }
-    let asset = client
-        .upload_file()
-        .org_id(org)
-        .body(form)
-        .execute()
-        .await?
-        .data;
+    let spinner = upload_spinner(output, &upload.path);
+    let uploaded = client.upload_file().org_id(org).body(form).execute().await;
+    spinner.finish_and_clear();
+    let asset = uploaded?.data;
     // The field keeps the files it had: the new one is added to them.
     let mut files: Vec<Value> = task
         .taskdata
@@ -323,6 +320,22 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// A spinner naming the file and its size, with the time so far, on a terminal: the
+/// form streams from disk in one request.
+fn upload_spinner(output: Output, path: &str) -> ProgressBar {
+    if output != Output::Human || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let bar = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} uploading {msg} ({elapsed})") {
+        bar.set_style(style);
+    }
+    bar.set_message(format!("{path}, {}", indicatif::HumanBytes(size)));
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
 }
 
 /// Bytes and rate on a terminal; nothing when the output is JSON, piped or the file

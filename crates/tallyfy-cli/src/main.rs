@@ -56,7 +56,7 @@ async fn run(cli: Cli) -> u8 {
         Invocation::Upload(upload) => {
             async {
                 let session = session::Session::open(&global).await?;
-                files::upload(&session, upload).await
+                files::upload(&session, upload, output).await
             }
             .await
         }

@@ -414,11 +414,11 @@ impl Partial {
 
     /// Renames it to `path`.
     async fn persist(mut self, path: &Path) -> io::Result<()> {
-        if let Some(part) = self.0.take() {
-            if let Err(error) = tokio::fs::rename(&part, path).await {
-                self.0 = Some(part);
-                return Err(error);
-            }
+        if let Some(part) = self.0.take()
+            && let Err(error) = tokio::fs::rename(&part, path).await
+        {
+            self.0 = Some(part);
+            return Err(error);
         }
         Ok(())
     }
