@@ -104,10 +104,7 @@ fn summary(outputs: &[Output]) -> String {
 /// Every generated file for `spec`.
 fn outputs(mut spec: OpenAPI) -> Result<Vec<Output>> {
     check_operation_ids(&spec)?;
-    spec::widen_empty_successes(&mut spec);
-    spec::forms_as_typed_bodies(&mut spec);
-    spec::keep_unnamed_fields(&mut spec);
-    spec::optional_collections_in_requests(&mut spec);
+    spec::normalise(&mut spec);
 
     let client = generate_client(&spec)?;
     let mut client_file: syn::File =
@@ -574,7 +571,7 @@ paths:
     #[test]
     fn a_user_id_reads_into_the_handwritten_type() {
         let mut spec = spec::load(&workspace_root().join(SPEC)).expect("the spec loads");
-        spec::keep_unnamed_fields(&mut spec);
+        spec::normalise(&mut spec);
         let code =
             render(&syn::parse2(generate_client(&spec).expect("generates")).expect("parses"));
         assert!(
@@ -672,10 +669,83 @@ paths:
         );
     }
 
+    /// progenitor takes no multipart body and no file answer as such; the generator makes
+    /// a form a typed body of `LocalFile`s and a file answer a `Download`.
+    #[test]
+    fn a_form_and_a_file_answer_are_generated_from_the_spec_alone() {
+        let mut yaml =
+            std::fs::read_to_string(workspace_root().join(SPEC)).expect("the spec reads");
+        let added = r##"
+  /organizations/{org_id}/imports:
+    parameters:
+      - $ref: "#/components/parameters/OrgId"
+    post:
+      operationId: import_sheet
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              required: [sheet]
+              properties:
+                sheet: { type: string, format: binary }
+                label: { type: string }
+      responses:
+        "200": { description: Imported. }
+        "5XX": { $ref: "#/components/responses/ServerError" }
+    get:
+      operationId: export_sheet
+      responses:
+        "200":
+          description: The sheet.
+          content:
+            text/csv:
+              schema: { type: string, format: binary }
+        "5XX": { $ref: "#/components/responses/ServerError" }
+"##;
+        let at = yaml.find("\ncomponents:").expect("the spec has components");
+        yaml.insert_str(at, added);
+        let outputs = outputs(spec(&yaml)).expect("generates");
+        let file = |path: &str| {
+            outputs
+                .iter()
+                .find(|o| o.path == path)
+                .map(|o| o.code.clone())
+                .unwrap_or_else(|| panic!("no {path}"))
+        };
+        let table = file("crates/tallyfy-api/src/operations.rs");
+        let entry = |id: &str| {
+            let start = table.find(&format!(r#"id: "{id}""#)).expect("an entry");
+            table[start..start + 900].to_owned()
+        };
+        assert!(
+            entry("import_sheet").contains(r#"form: Some(&["sheet"])"#),
+            "{}",
+            entry("import_sheet")
+        );
+        assert!(entry("import_sheet").contains("streams: false"));
+        assert!(entry("export_sheet").contains("streams: true"));
+        assert!(entry("export_sheet").contains("returns_body: false"));
+        assert!(table.contains("crate::form::encode(&client.client, request, &[\"sheet\"])"));
+        assert!(table.contains("type Output = crate::Download;"));
+        let client = file("crates/tallyfy-api/src/generated.rs");
+        assert!(
+            client.contains("pub sheet: crate::LocalFile"),
+            "the file is a path"
+        );
+        let methods = file("crates/tallyfy/src/operations.rs");
+        assert!(methods.contains(r#""export_sheet" => {"#), "saved by name");
+        assert!(
+            methods.contains("crate::call::file_answer(call)"),
+            "not called as JSON"
+        );
+    }
+
     #[test]
     fn the_real_spec_generates_and_every_operation_has_a_builder() {
         let mut spec = spec::load(&workspace_root().join(SPEC)).expect("the spec loads");
-        spec::widen_empty_successes(&mut spec);
+        spec::normalise(&mut spec);
         let file: syn::File =
             syn::parse2(generate_client(&spec).expect("generates")).expect("parses");
         let table = operations_table(&spec, &file)

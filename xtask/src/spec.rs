@@ -42,6 +42,14 @@ pub fn operations(spec: &OpenAPI) -> impl Iterator<Item = (&str, &str, &Operatio
     })
 }
 
+/// Every normalisation the generator applies before progenitor sees the spec, in order.
+pub fn normalise(spec: &mut OpenAPI) {
+    widen_empty_successes(spec);
+    forms_as_typed_bodies(spec);
+    keep_unnamed_fields(spec);
+    optional_collections_in_requests(spec);
+}
+
 /// Lenient success: an operation whose documented success responses carry no body also
 /// accepts any other 2xx status (200 where 204 is documented, say) as success.
 ///
