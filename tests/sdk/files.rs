@@ -1,9 +1,10 @@
 //! Files: downloads in flat memory, resumed or failed cleanly; uploads streamed from
 //! disk; calls by name that cannot hold a file.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tallyfy::{Args, Execute, RetryPolicy, Save, SaveError};
+use tallyfy::{Args, Client, Execute, RetryPolicy, Save, SaveError, Saved};
 
 use crate::support::{ORG, Script, answer, client_with, head, scripted};
 
@@ -28,6 +29,50 @@ fn file_answer(status: u16, extra: &[(&str, &str)], body: &[u8], length: usize) 
     Script::Raw(raw)
 }
 
+/// Saves `download_file` of `f1` at `path`.
+async fn download_to(client: &Client, path: &Path) -> Result<Saved, SaveError> {
+    client
+        .download_file()
+        .org_id(ORG)
+        .file_id("f1")
+        .save()
+        .to_file(path)
+        .await
+}
+
+/// Writes `download_file` of `f1` into `written`.
+async fn download_into(client: &Client, written: &mut Vec<u8>) -> Result<Saved, SaveError> {
+    client
+        .download_file()
+        .org_id(ORG)
+        .file_id("f1")
+        .save()
+        .to_writer(written)
+        .await
+}
+
+/// The API's error a save failed with.
+fn api_error(error: SaveError) -> tallyfy::Error {
+    match error {
+        SaveError::Api(error) => error,
+        other => panic!("an API error: {other:?}"),
+    }
+}
+
+/// The corpus's document, which the upload tests send.
+fn document() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tallyfy-docs/requests/document.pdf")
+}
+
+/// The form of an upload of `file` to a process's field.
+fn upload_form(file: &Path) -> tallyfy::types::builder::UploadFile {
+    tallyfy::types::UploadFile::builder()
+        .name(tallyfy::LocalFile::from(file))
+        .subject_id("run")
+        .subject_type(tallyfy::types::UploadFileSubjectType::Run)
+        .uploaded_from("capture")
+}
+
 fn retrying() -> RetryPolicy {
     RetryPolicy::default().with_max_retries(2)
 }
@@ -49,14 +94,7 @@ async fn a_download_larger_than_the_body_cap_is_saved_whole() {
     let client = client_with(&base_url, RetryPolicy::none());
     let dir = tempdir();
     let path = dir.join("big.bin");
-    let saved = client
-        .download_file()
-        .org_id(ORG)
-        .file_id("f1")
-        .save()
-        .to_file(&path)
-        .await
-        .expect("saved");
+    let saved = download_to(&client, &path).await.expect("saved");
     assert_eq!(saved.bytes(), size as u64);
     assert_eq!(std::fs::metadata(&path).unwrap().len(), size as u64);
     assert!(!dir.join("big.bin.part").exists());
@@ -125,12 +163,7 @@ async fn a_download_may_take_longer_than_the_timeout_while_data_flows() {
         .build()
         .unwrap();
     let mut written = Vec::new();
-    let saved = client
-        .download_file()
-        .org_id(ORG)
-        .file_id("f1")
-        .save()
-        .to_writer(&mut written)
+    let saved = download_into(&client, &mut written)
         .await
         .expect("600 ms in all, 60 ms per read");
     assert_eq!((saved.bytes(), saved.resumed(), written), (10_000, 0, file));
@@ -157,14 +190,7 @@ async fn a_server_that_ignores_range_starts_the_file_over() {
     let client = client_with(&base_url, retrying());
     let dir = tempdir();
     let path = dir.join("again.bin");
-    let saved = client
-        .download_file()
-        .org_id(ORG)
-        .file_id("f1")
-        .save()
-        .to_file(&path)
-        .await
-        .expect("started over");
+    let saved = download_to(&client, &path).await.expect("started over");
     assert_eq!(std::fs::read(&path).unwrap(), file);
     assert_eq!(saved.resumed(), 1);
 
@@ -176,17 +202,11 @@ async fn a_server_that_ignores_range_starts_the_file_over() {
     let (base_url, _) = scripted(script).await;
     let client = client_with(&base_url, retrying());
     let mut written = Vec::new();
-    let error = client
-        .download_file()
-        .org_id(ORG)
-        .file_id("f1")
-        .save()
-        .to_writer(&mut written)
-        .await
-        .expect_err("cannot start a writer over");
-    let SaveError::Api(error) = error else {
-        panic!("an API error: {error:?}")
-    };
+    let error = api_error(
+        download_into(&client, &mut written)
+            .await
+            .expect_err("cannot start a writer over"),
+    );
     assert!(error.is_interrupted(), "{error:?}");
     assert!(
         error.explanation().contains("cannot be taken back"),
@@ -205,17 +225,11 @@ async fn a_download_that_keeps_breaking_leaves_no_file() {
     let client = client_with(&base_url, retrying());
     let dir = tempdir();
     let path = dir.join("broken.bin");
-    let error = client
-        .download_file()
-        .org_id(ORG)
-        .file_id("f1")
-        .save()
-        .to_file(&path)
-        .await
-        .expect_err("broke three times");
-    let SaveError::Api(error) = error else {
-        panic!("an API error: {error:?}")
-    };
+    let error = api_error(
+        download_to(&client, &path)
+            .await
+            .expect_err("broke three times"),
+    );
     assert!(error.is_interrupted(), "{error:?}");
     assert!(!path.exists());
     assert!(!dir.join("broken.bin.part").exists());
@@ -249,14 +263,7 @@ async fn an_error_answer_is_the_api_error_and_leaves_no_file() {
 async fn a_destination_that_cannot_be_written_is_a_write_error_naming_it() {
     let client = client_with("http://127.0.0.1:9", RetryPolicy::none());
     let path = tempdir().join("no/such/dir/file.bin");
-    let error = client
-        .download_file()
-        .org_id(ORG)
-        .file_id("f1")
-        .save()
-        .to_file(&path)
-        .await
-        .expect_err("no directory");
+    let error = download_to(&client, &path).await.expect_err("no directory");
     let SaveError::Write {
         path: Some(named), ..
     } = &error
@@ -301,11 +308,7 @@ async fn files_by_name_save_and_json_by_name_refuses_them() {
 async fn an_upload_of_a_missing_file_sends_nothing() {
     let (base_url, heads) = scripted(vec![]).await;
     let client = client_with(&base_url, RetryPolicy::none());
-    let form = tallyfy::types::UploadFile::builder()
-        .name(tallyfy::LocalFile::from("/no/such/file.pdf"))
-        .subject_id("run")
-        .subject_type(tallyfy::types::UploadFileSubjectType::Run)
-        .uploaded_from("capture");
+    let form = upload_form(std::path::Path::new("/no/such/file.pdf"));
     let error = client
         .upload_file()
         .org_id(ORG)
@@ -346,13 +349,8 @@ async fn an_upload_refused_with_429_is_sent_again_whole() {
     let ok = answer(200, &[("content-type", "application/json")], asset);
     let (base_url, heads) = scripted(vec![limited, ok]).await;
     let client = client_with(&base_url, retrying());
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/tallyfy-docs/requests/document.pdf");
-    let form = tallyfy::types::UploadFile::builder()
-        .name(tallyfy::LocalFile::from(&file))
-        .subject_id("run")
-        .subject_type(tallyfy::types::UploadFileSubjectType::Run)
-        .uploaded_from("capture");
+    let file = document();
+    let form = upload_form(&file);
     let answered = client
         .upload_file()
         .org_id(ORG)
@@ -395,17 +393,11 @@ async fn a_resumed_download_asks_for_the_same_version_and_refuses_another() {
     let client = client_with(&base_url, retrying());
     let dir = tempdir();
     let path = dir.join("changed.bin");
-    let error = client
-        .download_file()
-        .org_id(ORG)
-        .file_id("f1")
-        .save()
-        .to_file(&path)
-        .await
-        .expect_err("a different file");
-    let SaveError::Api(error) = error else {
-        panic!("an API error: {error:?}")
-    };
+    let error = api_error(
+        download_to(&client, &path)
+            .await
+            .expect_err("a different file"),
+    );
     assert!(error.is_interrupted(), "{error:?}");
     assert!(error.explanation().contains("same file"), "{error:?}");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
@@ -425,13 +417,8 @@ async fn an_upload_whose_answer_never_comes_times_out_without_a_resend() {
         .sleep_with(|_| async {})
         .build()
         .unwrap();
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/tallyfy-docs/requests/document.pdf");
-    let form = tallyfy::types::UploadFile::builder()
-        .name(tallyfy::LocalFile::from(&file))
-        .subject_id("run")
-        .subject_type(tallyfy::types::UploadFileSubjectType::Run)
-        .uploaded_from("capture");
+    let file = document();
+    let form = upload_form(&file);
     let started = std::time::Instant::now();
     let error = client
         .upload_file()
@@ -476,12 +463,7 @@ async fn breaks_after_progress_start_the_retry_count_again() {
     // One retry allowed: each break got further than the one before.
     let client = client_with(&base_url, RetryPolicy::default().with_max_retries(1));
     let mut written = Vec::new();
-    let saved = client
-        .download_file()
-        .org_id(ORG)
-        .file_id("f1")
-        .save()
-        .to_writer(&mut written)
+    let saved = download_into(&client, &mut written)
         .await
         .expect("resumed twice");
     assert_eq!((saved.resumed(), written), (2, file));

@@ -479,6 +479,15 @@ mod tests {
         serde_yaml::from_str(yaml).expect("a valid test spec")
     }
 
+    /// The code generated for `path`.
+    fn output_of(outputs: &[Output], path: &str) -> String {
+        outputs
+            .iter()
+            .find(|o| o.path == path)
+            .map(|o| o.code.clone())
+            .unwrap_or_else(|| panic!("no {path}"))
+    }
+
     #[test]
     fn an_operation_progenitor_cannot_generate_is_named() {
         let spec = spec(
@@ -612,13 +621,7 @@ paths:
         let at = yaml.find("\ncomponents:").expect("the spec has components");
         yaml.insert_str(at, added);
         let outputs = outputs(spec(&yaml)).expect("generates");
-        let file = |path: &str| {
-            outputs
-                .iter()
-                .find(|o| o.path == path)
-                .map(|o| o.code.clone())
-                .unwrap_or_else(|| panic!("no {path}"))
-        };
+        let file = |path: &str| output_of(&outputs, path);
         let table = file("crates/tallyfy-api/src/operations.rs");
         assert!(table.contains(r#"id: "list_folders""#), "{table}");
         assert!(table.contains(r#"group: "folders""#));
@@ -707,13 +710,7 @@ paths:
         let at = yaml.find("\ncomponents:").expect("the spec has components");
         yaml.insert_str(at, added);
         let outputs = outputs(spec(&yaml)).expect("generates");
-        let file = |path: &str| {
-            outputs
-                .iter()
-                .find(|o| o.path == path)
-                .map(|o| o.code.clone())
-                .unwrap_or_else(|| panic!("no {path}"))
-        };
+        let file = |path: &str| output_of(&outputs, path);
         let table = file("crates/tallyfy-api/src/operations.rs");
         let entry = |id: &str| {
             let start = table.find(&format!(r#"id: "{id}""#)).expect("an entry");

@@ -645,45 +645,35 @@ async fn files_upload_download_view_and_delete() {
     let task = fake.process_tasks(&run_id)[0].id.clone();
     let dir = std::env::temp_dir().join(format!("tallyfy-cli-files-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let upload = dir.join("notes.txt");
+    let notes = dir.join("notes.txt");
     let content: String = (0..2_000).map(|i| format!("line {i}\n")).collect();
-    std::fs::write(&upload, &content).unwrap();
-    let upload = upload.to_str().unwrap();
+    std::fs::write(&notes, &content).unwrap();
     let admin = fake.admin_token();
-
-    // The fake's tasks list no form fields: the field is named by its ID.
-    let (code, _, stderr) = tallyfy(
-        &fake,
-        admin,
-        &[
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    // `files upload FILE --process .. --task ..`, then `more` flags.
+    let upload = |file: &str, more: &[&str]| {
+        let mut args = vec![
             "files",
             "upload",
-            upload,
+            file,
             "--process",
             &run_id,
             "--task",
             &task,
-        ],
-    );
+        ];
+        args.extend_from_slice(more);
+        tallyfy(&fake, admin, &args)
+    };
+    let to_field = ["--field", "capture_1"];
+
+    // The fake's tasks list no form fields: the field is named by its ID.
+    let (code, _, stderr) = upload(&path("notes.txt"), &[]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--field"), "{stderr}");
 
-    let (code, stdout, stderr) = tallyfy(
-        &fake,
-        admin,
-        &[
-            "--output",
-            "json",
-            "files",
-            "upload",
-            upload,
-            "--process",
-            &run_id,
-            "--task",
-            &task,
-            "--field",
-            "capture_1",
-        ],
+    let (code, stdout, stderr) = upload(
+        &path("notes.txt"),
+        &["--field", "capture_1", "--output", "json"],
     );
     assert_eq!(code, 0, "{stderr}");
     let uploaded: serde_json::Value = serde_json::from_str(&stdout).unwrap();
@@ -691,22 +681,9 @@ async fn files_upload_download_view_and_delete() {
     assert_eq!(uploaded["asset"]["filename"], "notes.txt");
     assert_eq!(uploaded["asset"]["subject"]["id"], run_id.as_str());
     let asset = uploaded["asset"]["id"].as_str().unwrap().to_owned();
+
     // Attached to the field, beside what it held: a second upload keeps the first.
-    let (code, _, stderr) = tallyfy(
-        &fake,
-        admin,
-        &[
-            "files",
-            "upload",
-            upload,
-            "--process",
-            &run_id,
-            "--task",
-            &task,
-            "--field",
-            "capture_1",
-        ],
-    );
+    let (code, _, stderr) = upload(&path("notes.txt"), &to_field);
     assert_eq!(code, 0, "{stderr}");
     let (code, stdout, _) = tallyfy(
         &fake,
@@ -727,22 +704,22 @@ async fn files_upload_download_view_and_delete() {
     assert_eq!(attached.len(), 2, "{attached:?}");
     assert_eq!(attached[0]["id"], asset.as_str());
 
-    let saved = dir.join("back.txt");
     let (code, stdout, stderr) = tallyfy(
         &fake,
         admin,
-        &["files", "download", &asset, "-o", saved.to_str().unwrap()],
+        &["files", "download", &asset, "-o", &path("back.txt")],
     );
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains(&format!("Saved {} bytes", content.len())),
         "{stdout}"
     );
-    assert_eq!(std::fs::read_to_string(&saved).unwrap(), content);
+    assert_eq!(std::fs::read_to_string(path("back.txt")).unwrap(), content);
 
     let (code, stdout, stderr) = tallyfy(&fake, admin, &["files", "view", &asset, "-o", "-"]);
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(stdout, content);
+    assert_eq!(stdout, content, "standard output holds the file alone");
+    assert!(stderr.contains("Saved"), "{stderr}");
 
     let (code, stdout, _) = tallyfy(&fake, admin, &["files", "info", &asset]);
     assert_eq!(code, 0);
@@ -750,53 +727,30 @@ async fn files_upload_download_view_and_delete() {
 
     let (code, _, stderr) = tallyfy(&fake, admin, &["files", "delete", &asset, "--yes"]);
     assert_eq!(code, 0, "{stderr}");
-    let gone = dir.join("gone.txt");
     let (code, _, _) = tallyfy(
         &fake,
         admin,
-        &["files", "download", &asset, "-o", gone.to_str().unwrap()],
+        &["files", "download", &asset, "-o", &path("gone.txt")],
     );
     assert_eq!(code, 5);
-    assert!(!gone.exists() && !dir.join("gone.txt.part").exists());
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("gone.txt"))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "nothing of a failed download is left: {left:?}"
+    );
 
     // Beyond the fake's limit: 413, a client error.
-    let big = dir.join("big.txt");
-    std::fs::write(&big, vec![b'x'; 65 * 1024]).unwrap();
-    let (code, _, stderr) = tallyfy(
-        &fake,
-        admin,
-        &[
-            "files",
-            "upload",
-            big.to_str().unwrap(),
-            "--process",
-            &run_id,
-            "--task",
-            &task,
-            "--field",
-            "capture_1",
-        ],
-    );
+    std::fs::write(path("big.txt"), vec![b'x'; 65 * 1024]).unwrap();
+    let (code, _, stderr) = upload(&path("big.txt"), &to_field);
     assert_eq!(code, 7, "{stderr}");
     assert!(stderr.contains("413"), "{stderr}");
 
     // A file that is not there: nothing is sent.
-    let missing = dir.join("missing.pdf");
-    let (code, _, stderr) = tallyfy(
-        &fake,
-        admin,
-        &[
-            "files",
-            "upload",
-            missing.to_str().unwrap(),
-            "--process",
-            &run_id,
-            "--task",
-            &task,
-            "--field",
-            "capture_1",
-        ],
-    );
+    let (code, _, stderr) = upload(&path("missing.pdf"), &to_field);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("missing.pdf"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
