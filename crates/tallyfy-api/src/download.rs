@@ -88,7 +88,9 @@ impl Download {
         (!name.is_empty() && name != "." && name != "..").then(|| name.to_owned())
     }
 
-    /// The next chunk of the body, or `None` at its end.
+    /// The next chunk of the body, or `None` at its end. Read this way, only the
+    /// request's total timeout bounds the wait; `tallyfy`'s `Save` also gives up on a
+    /// read that stands still for the client's timeout, and resumes.
     pub async fn chunk(&mut self) -> reqwest::Result<Option<Bytes>> {
         self.answer.chunk().await
     }
