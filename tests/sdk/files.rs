@@ -120,7 +120,7 @@ async fn a_broken_download_resumes_where_it_stopped() {
         .org_id(ORG)
         .file_id("f1")
         .save()
-        .progress(move |p| seen.lock().unwrap().push((p.saved, p.total)))
+        .progress(move |p| seen.lock().unwrap().push((p.bytes, p.total)))
         .to_file(&path)
         .await
         .expect("resumed");
@@ -467,4 +467,34 @@ async fn breaks_after_progress_start_the_retry_count_again() {
         .await
         .expect("resumed twice");
     assert_eq!((saved.resumed(), written), (2, file));
+}
+
+#[tokio::test]
+async fn an_upload_reports_its_progress_up_to_the_whole_form() {
+    let asset = r#"{"data": {"id": "asset_1"}}"#;
+    let ok = answer(200, &[("content-type", "application/json")], asset);
+    let (base_url, heads) = scripted(vec![ok]).await;
+    let client = client_with(&base_url, RetryPolicy::none());
+    let file = document();
+    let progress = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = progress.clone();
+    client
+        .upload_file()
+        .org_id(ORG)
+        .body(upload_form(&file))
+        .customize()
+        .progress(move |p| seen.lock().unwrap().push((p.bytes, p.total)))
+        .execute()
+        .await
+        .expect("uploaded");
+    let head = heads.lock().unwrap()[0].to_lowercase();
+    let length: u64 = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("a length");
+    let progress = progress.lock().unwrap();
+    assert!(progress.len() >= 2, "the form's parts: {progress:?}");
+    assert!(progress.windows(2).all(|w| w[0].0 < w[1].0), "{progress:?}");
+    assert_eq!(progress.last(), Some(&(length, Some(length))));
 }

@@ -4,8 +4,9 @@
 //! - an upload reads the task to find its file field (`--field` picks one when it has
 //!   several), sends the file as the form Tallyfy wants, then attaches the asset to the
 //!   field, the two steps Tallyfy's docs describe;
-//! - a download is saved in flat memory with a progress bar on a terminal: written as
-//!   `FILE.part` and renamed when complete (`-o -` writes standard output).
+//! - a download is saved in flat memory, written under a temporary name and renamed
+//!   when complete (`-o -` writes standard output);
+//! - both show a progress bar on a terminal.
 
 use std::io::IsTerminal;
 
@@ -136,9 +137,17 @@ pub async fn upload(session: &Session, upload: Upload, output: Output) -> Result
     if let Some(checklist) = process.checklist_id.clone() {
         form = form.checklist_id(checklist);
     }
-    let spinner = upload_spinner(output, &upload.path);
-    let uploaded = client.upload_file().org_id(org).body(form).execute().await;
-    spinner.finish_and_clear();
+    let bar = progress_bar(output, "");
+    let shown = bar.clone();
+    let uploaded = client
+        .upload_file()
+        .org_id(org)
+        .body(form)
+        .customize()
+        .progress(move |p| show(&shown, p))
+        .execute()
+        .await;
+    bar.finish_and_clear();
     let asset = uploaded?.data;
     // The field keeps the files it had: the new one is added to them.
     let mut files: Vec<Value> = task
@@ -258,12 +267,7 @@ pub async fn download(
 ) -> Result<Report, Failure> {
     let bar = progress_bar(output, &download.to);
     let shown = bar.clone();
-    let progress = move |p: Progress| {
-        if let Some(total) = p.total {
-            shown.set_length(total);
-        }
-        shown.set_position(p.saved);
-    };
+    let progress = move |p: Progress| show(&shown, p);
     let args = Args::new()
         .with("org_id", session.org.as_str())
         .with("file_id", download.file_id.as_str());
@@ -322,20 +326,12 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// A spinner naming the file and its size, with the time so far, on a terminal: the
-/// form streams from disk in one request.
-fn upload_spinner(output: Output, path: &str) -> ProgressBar {
-    if output != Output::Human || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+/// Moves `bar` to `p`.
+fn show(bar: &ProgressBar, p: Progress) {
+    if let Some(total) = p.total {
+        bar.set_length(total);
     }
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let bar = ProgressBar::new_spinner();
-    if let Ok(style) = ProgressStyle::with_template("{spinner} uploading {msg} ({elapsed})") {
-        bar.set_style(style);
-    }
-    bar.set_message(format!("{path}, {}", indicatif::HumanBytes(size)));
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    bar
+    bar.set_position(p.bytes);
 }
 
 /// Bytes and rate on a terminal; nothing when the output is JSON, piped or the file

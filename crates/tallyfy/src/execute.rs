@@ -14,10 +14,12 @@ use tallyfy_api::{Call, Operation};
 
 use crate::body;
 use crate::error::{Error, ErrorKind};
+use crate::files::Progress;
 use crate::retry::{Failure, RetryPolicy};
 use crate::transport::{
     Answer, Attempts, Broken, MAX_SUCCESS_BODY, Rebuild, Sending, Sent, Transport,
 };
+use crate::watchdog::OnProgress;
 
 /// Sends an operation and returns its decoded body or an [`Error`].
 ///
@@ -79,6 +81,7 @@ pub trait Execute: Call {
             retry: None,
             timeout: None,
             resume: None,
+            progress: None,
         }
     }
 }
@@ -101,6 +104,7 @@ pub struct Customized<C> {
     timeout: Option<Duration>,
     /// Asks for the rest of a file (`Range`), to resume a download.
     resume: Option<Resume>,
+    progress: Option<OnProgress>,
 }
 
 impl<C: Call + Send> Customized<C> {
@@ -115,6 +119,36 @@ impl<C: Call + Send> Customized<C> {
     /// [`transfer_timeout`](crate::ClientBuilder::transfer_timeout) bounds it in all.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Calls `progress` as an upload's body is sent (each attempt counts from zero), with
+    /// the bytes sent so far and the form's size. Other calls send no body worth
+    /// watching and never call it; a download reports its progress while it is saved
+    /// ([`Saving::progress`](crate::Saving::progress)).
+    ///
+    /// ```no_run
+    /// use tallyfy::prelude::*;
+    /// use tallyfy::types::{UploadFile, UploadFileSubjectType};
+    ///
+    /// # async fn demo(client: Client) -> Result<(), tallyfy::Error> {
+    /// let form = UploadFile::builder()
+    ///     .name(tallyfy::LocalFile::from("report.pdf"))
+    ///     .subject_id("run")
+    ///     .subject_type(UploadFileSubjectType::Run)
+    ///     .uploaded_from("capture");
+    /// let asset = client
+    ///     .upload_file()
+    ///     .org_id("org")
+    ///     .body(form)
+    ///     .customize()
+    ///     .progress(|p| eprintln!("{} of {:?} bytes", p.bytes, p.total))
+    ///     .execute()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn progress(mut self, progress: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(OnProgress(std::sync::Arc::new(progress)));
         self
     }
 
@@ -159,6 +193,7 @@ impl<C: Call + Send> Customized<C> {
             retry: self.retry.as_ref().unwrap_or(&transport.retry),
             timeout,
             rebuild,
+            progress: self.progress,
         };
         let sent = transport.send(request, op, sending).await;
         decode::<C>(op, sent)

@@ -28,7 +28,7 @@
 //!     .org_id("org")
 //!     .file_id("asset")
 //!     .save()
-//!     .progress(|p| eprintln!("{} of {:?} bytes", p.saved, p.total))
+//!     .progress(|p| eprintln!("{} of {:?} bytes", p.bytes, p.total))
 //!     .to_file("report.pdf")
 //!     .await?;
 //! println!("{} bytes, resumed {} times", saved.bytes(), saved.resumed());
@@ -92,13 +92,14 @@ type Fetch<'a> = Box<
         + 'a,
 >;
 
-/// How far a download has come.
+/// How far a transfer has come: a download being saved, or an upload being sent
+/// ([`Customized::progress`](crate::Customized::progress)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Progress {
-    /// Bytes saved so far.
-    pub saved: u64,
-    /// The file's size, when the server said it.
+    /// Bytes saved (or sent) so far.
+    pub bytes: u64,
+    /// The file's (or the form's) size, when it is known.
     pub total: Option<u64>,
 }
 
@@ -291,7 +292,10 @@ impl Copying<'_> {
             first.get_or_insert_with(|| (size, version(&download)));
             let mut report = |saved| {
                 if let Some(progress) = self.progress.as_mut() {
-                    progress(Progress { saved, total: size });
+                    progress(Progress {
+                        bytes: saved,
+                        total: size,
+                    });
                 }
             };
             report(saved);

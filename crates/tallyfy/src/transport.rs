@@ -18,7 +18,7 @@ use crate::error::BoxError;
 use crate::gate::Gate;
 use crate::path;
 use crate::retry::{Failure, Outcome, RetryPolicy, Verdict, parse_retry_after};
-use crate::watchdog::{Activity, Stalled, Watched, read_within};
+use crate::watchdog::{Activity, OnProgress, Stalled, Watched, read_within};
 
 /// `X-Tallyfy-Client`, required on every request.
 pub(crate) const CLIENT_HEADER: HeaderName = HeaderName::from_static("x-tallyfy-client");
@@ -67,6 +67,8 @@ pub(crate) struct Sending<'a> {
     pub retry: &'a RetryPolicy,
     pub timeout: Option<Duration>,
     pub rebuild: Option<Rebuild<'a>>,
+    /// Told how much of an upload's body has been sent.
+    pub progress: Option<OnProgress>,
 }
 
 /// What a call's attempts came to: the last answer or failure, and the attempts.
@@ -144,10 +146,16 @@ impl Transport {
         &self,
         mut request: reqwest::Request,
         idle: Duration,
+        progress: Option<OnProgress>,
     ) -> Result<reqwest::Response, Broken> {
         let activity = Activity::new();
+        let length = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse().ok());
         if let Some(body) = request.body_mut().take() {
-            *request.body_mut() = Some(reqwest::Body::wrap(Watched::new(body, activity.clone())));
+            let watched = Watched::new(body, length, activity.clone(), progress);
+            *request.body_mut() = Some(reqwest::Body::wrap(watched));
         }
         let sending = std::pin::pin!(self.http.execute(request));
         let watchdog = std::pin::pin!(activity.stalled(idle));
@@ -254,6 +262,7 @@ impl Transport {
             retry,
             timeout,
             mut rebuild,
+            progress,
         } = sending;
         // A transfer may take long, but not stand still.
         let idle = op.is_transfer().then(|| timeout.unwrap_or(self.timeout));
@@ -275,7 +284,7 @@ impl Transport {
                 span.record("attempt", attempt);
             }
 
-            let result = self.attempt(request, op, idle).await;
+            let result = self.attempt(request, op, idle, progress.clone()).await;
             let outcome = match &result {
                 Ok(answer) => {
                     if !span.is_disabled() {
@@ -356,10 +365,11 @@ impl Transport {
         request: reqwest::Request,
         op: &'static Operation,
         idle: Option<Duration>,
+        progress: Option<OnProgress>,
     ) -> Result<Answer, Broken> {
         let mut response = match idle {
             None => self.http.execute(request).await?,
-            Some(idle) => self.watched(request, idle).await?,
+            Some(idle) => self.watched(request, idle, progress).await?,
         };
         let status = response.status();
         let headers = response.headers();

@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 
+use crate::files::Progress;
 use crate::transport::Broken;
 
 /// When a transfer last moved.
@@ -55,15 +56,42 @@ impl Activity {
     }
 }
 
-/// A request body that touches `activity` with every chunk it gives.
+/// Told how much of a transfer has moved; see [`Customized::progress`](crate::Customized::progress).
+#[derive(Clone)]
+pub(crate) struct OnProgress(pub Arc<dyn Fn(Progress) + Send + Sync>);
+
+impl std::fmt::Debug for OnProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnProgress(..)")
+    }
+}
+
+/// A request body that touches `activity` with every chunk it gives, and reports the
+/// bytes given so far.
 pub(crate) struct Watched {
     inner: reqwest::Body,
     activity: Activity,
+    progress: Option<OnProgress>,
+    sent: u64,
+    total: Option<u64>,
 }
 
 impl Watched {
-    pub(crate) fn new(inner: reqwest::Body, activity: Activity) -> Self {
-        Self { inner, activity }
+    /// Watches `inner`, whose length is `length` if the request says it.
+    pub(crate) fn new(
+        inner: reqwest::Body,
+        length: Option<u64>,
+        activity: Activity,
+        progress: Option<OnProgress>,
+    ) -> Self {
+        let total = length.or(inner.size_hint().exact());
+        Self {
+            inner,
+            activity,
+            progress,
+            sent: 0,
+            total,
+        }
     }
 }
 
@@ -76,8 +104,16 @@ impl HttpBody for Watched {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, reqwest::Error>>> {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        if let Poll::Ready(Some(Ok(_))) = &polled {
+        if let Poll::Ready(Some(Ok(frame))) = &polled {
             self.activity.touch();
+            let moved = frame.data_ref().map_or(0, |data| data.len() as u64);
+            self.sent += moved;
+            if let Some(OnProgress(report)) = &self.progress {
+                report(Progress {
+                    bytes: self.sent,
+                    total: self.total,
+                });
+            }
         }
         polled
     }
