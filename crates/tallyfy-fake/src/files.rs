@@ -538,23 +538,11 @@ pub(crate) fn serve(
 mod tests {
     use super::*;
     use crate::fixtures::Fixtures;
-    use crate::store::ADMIN_USER_ID;
 
-    const NOW: &str = "2026-03-01T09:00:00.000Z";
-
-    fn ctx() -> Ctx<'static> {
-        Ctx {
-            now: NOW,
-            user: ADMIN_USER_ID,
-        }
-    }
+    use crate::testing::{NOW, ctx};
 
     fn store() -> Store {
-        Fixtures {
-            processes: 10,
-            seed: 5,
-        }
-        .build()
+        crate::testing::store(10, 5)
     }
 
     fn form(fields: &[(&str, &str)], file: Option<(&str, &'static [u8])>) -> Upload {

@@ -144,6 +144,8 @@ mod server;
 mod store;
 mod tasks;
 mod templates;
+#[cfg(test)]
+mod testing;
 mod validate;
 
 use std::net::SocketAddr;

@@ -370,25 +370,13 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::fixtures::Fixtures;
     use crate::store::ADMIN_USER_ID;
     use crate::tasks::Scope;
 
-    const NOW: &str = "2026-03-01T09:00:00.000Z";
-
-    fn ctx() -> Ctx<'static> {
-        Ctx {
-            now: NOW,
-            user: ADMIN_USER_ID,
-        }
-    }
+    use crate::testing::ctx;
 
     fn store() -> Store {
-        Fixtures {
-            processes: 10,
-            seed: 7,
-        }
-        .build()
+        crate::testing::store(10, 7)
     }
 
     fn body(value: Value) -> Map<String, Value> {

@@ -757,24 +757,11 @@ fn status_filter(status: Option<&str>, now: Timestamp) -> Result<TaskTest<'stati
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::Fixtures;
-    use crate::store::ADMIN_USER_ID;
 
-    const NOW: &str = "2026-03-01T09:00:00.000Z";
-
-    fn ctx() -> Ctx<'static> {
-        Ctx {
-            now: NOW,
-            user: ADMIN_USER_ID,
-        }
-    }
+    use crate::testing::{NOW, ctx};
 
     fn store() -> Store {
-        Fixtures {
-            processes: 20,
-            seed: 5,
-        }
-        .build()
+        crate::testing::store(20, 5)
     }
 
     fn body(value: Value) -> Map<String, Value> {

@@ -437,14 +437,7 @@ mod tests {
     use crate::fixtures::Fixtures;
     use crate::store::ADMIN_USER_ID;
 
-    const NOW: &str = "2026-03-01T09:00:00.000Z";
-
-    fn ctx() -> Ctx<'static> {
-        Ctx {
-            now: NOW,
-            user: ADMIN_USER_ID,
-        }
-    }
+    use crate::testing::ctx;
 
     fn listed(store: &Store, archived: Option<&str>) -> Vec<String> {
         let mut params = HashMap::new();
