@@ -479,6 +479,15 @@ mod tests {
         serde_yaml::from_str(yaml).expect("a valid test spec")
     }
 
+    /// What the real spec generates with the paths `added` to it.
+    fn outputs_with(added: &str) -> Vec<Output> {
+        let mut yaml =
+            std::fs::read_to_string(workspace_root().join(SPEC)).expect("the spec reads");
+        let at = yaml.find("\ncomponents:").expect("the spec has components");
+        yaml.insert_str(at, added);
+        outputs(spec(&yaml)).expect("generates")
+    }
+
     /// The code generated for `path`.
     fn output_of(outputs: &[Output], path: &str) -> String {
         outputs
@@ -597,8 +606,6 @@ paths:
     /// operation, with its method, its call by name and its command, and nothing else.
     #[test]
     fn an_operation_added_to_the_spec_gets_a_method_a_call_and_a_command() {
-        let mut yaml =
-            std::fs::read_to_string(workspace_root().join(SPEC)).expect("the spec reads");
         let added = r##"
   /organizations/{org_id}/folders:
     parameters:
@@ -618,9 +625,7 @@ paths:
               schema: { type: object, properties: { data: { type: array, items: {} } } }
         "5XX": { $ref: "#/components/responses/ServerError" }
 "##;
-        let at = yaml.find("\ncomponents:").expect("the spec has components");
-        yaml.insert_str(at, added);
-        let outputs = outputs(spec(&yaml)).expect("generates");
+        let outputs = outputs_with(added);
         let file = |path: &str| output_of(&outputs, path);
         let table = file("crates/tallyfy-api/src/operations.rs");
         assert!(table.contains(r#"id: "list_folders""#), "{table}");
@@ -676,8 +681,6 @@ paths:
     /// a form a typed body of `LocalFile`s and a file answer a `Download`.
     #[test]
     fn a_form_and_a_file_answer_are_generated_from_the_spec_alone() {
-        let mut yaml =
-            std::fs::read_to_string(workspace_root().join(SPEC)).expect("the spec reads");
         let added = r##"
   /organizations/{org_id}/imports:
     parameters:
@@ -707,9 +710,7 @@ paths:
               schema: { type: string, format: binary }
         "5XX": { $ref: "#/components/responses/ServerError" }
 "##;
-        let at = yaml.find("\ncomponents:").expect("the spec has components");
-        yaml.insert_str(at, added);
-        let outputs = outputs(spec(&yaml)).expect("generates");
+        let outputs = outputs_with(added);
         let file = |path: &str| output_of(&outputs, path);
         let table = file("crates/tallyfy-api/src/operations.rs");
         let entry = |id: &str| {
