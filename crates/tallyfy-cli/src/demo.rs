@@ -1,5 +1,6 @@
 //! `tallyfy demo`: the whole life of a process against the embedded fake, step by step:
-//! launch it from a template, complete its tasks, archive it, delete it for good.
+//! launch it from a template, attach a file to its first task and download it back,
+//! complete its tasks, archive it, delete it for good.
 
 use tallyfy::{Args, Execute, Operation};
 
@@ -56,7 +57,11 @@ pub async fn run(global: &Global) -> u8 {
         "Its tasks, one per step:",
     )
     .await;
-    for task in tasks_of(&session, &run).await {
+    let tasks = tasks_of(&session, &run).await;
+    if let Some(first) = tasks.first() {
+        files(&session, &run, first).await;
+    }
+    for task in tasks {
         let complete = Args::new()
             .with("run_id", run.as_str())
             .with("body", serde_json::json!({"task_id": task}));
@@ -107,6 +112,57 @@ pub async fn run(global: &Global) -> u8 {
     );
     out("Against your own organization: set TALLYFY_TOKEN and TALLYFY_ORG instead.");
     0
+}
+
+/// Uploads a small file to `task`'s file field and downloads it back, in a temporary
+/// folder that is shown as the current one.
+async fn files(session: &Session, run: &str, task: &str) {
+    let dir = std::env::temp_dir().join(format!("tallyfy-demo-{}", std::process::id()));
+    let name = "acme-contract.pdf";
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(dir.join(name), b"%PDF-1.4\n% Acme Corp: the contract\n"));
+    if let Err(error) = written {
+        eprintln!("error: the demo's file could not be written: {error}");
+        return;
+    }
+    let local = |file: &str| dir.join(file).display().to_string();
+    let shown = |result: Result<Report, Failure>| {
+        let prefix = format!("{}{}", dir.display(), std::path::MAIN_SEPARATOR);
+        result.map(|report| Report {
+            human: report.human.replace(&prefix, ""),
+            ..report
+        })
+    };
+    let field = "capture_1";
+    let upload = crate::files::Upload {
+        path: local(name),
+        process: run.to_owned(),
+        task: task.to_owned(),
+        field: Some(field.into()),
+    };
+    let uploaded = crate::files::upload(session, upload, Output::Json).await;
+    let asset = uploaded.as_ref().ok().and_then(|report| match &report.json {
+        Json::Made(made) => made["asset"]["id"].as_str().map(str::to_owned),
+        Json::Payload(_) => None,
+    });
+    show(
+        "Attach a file to the first task's file field (upload, then attach):",
+        &format!("files upload {name} --process {run} --task {task} --field {field}"),
+        shown(uploaded),
+    );
+    if let (Some(asset), Some(op)) = (asset, Operation::find("download_file")) {
+        let download = crate::files::Download {
+            op,
+            file_id: asset.clone(),
+            to: local("copy.pdf"),
+        };
+        show(
+            "And download it back, written as it arrives:",
+            &format!("files download {asset} -o copy.pdf"),
+            shown(crate::files::download(session, download, Output::Json).await),
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Shows the command that calls `id` with these path arguments and flags, and its result.
