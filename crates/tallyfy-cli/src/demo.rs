@@ -141,10 +141,13 @@ async fn files(session: &Session, run: &str, task: &str) {
         field: Some(field.into()),
     };
     let uploaded = crate::files::upload(session, upload, Output::Json).await;
-    let asset = uploaded.as_ref().ok().and_then(|report| match &report.json {
-        Json::Made(made) => made["asset"]["id"].as_str().map(str::to_owned),
-        Json::Payload(_) => None,
-    });
+    let asset = uploaded
+        .as_ref()
+        .ok()
+        .and_then(|report| match &report.json {
+            Json::Made(made) => made["asset"]["id"].as_str().map(str::to_owned),
+            Json::Payload(_) => None,
+        });
     show(
         "Attach a file to the first task's file field (upload, then attach):",
         &format!("files upload {name} --process {run} --task {task} --field {field}"),
