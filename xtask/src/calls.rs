@@ -178,13 +178,14 @@ pub fn client_methods(
             /// # Ok(()) }
             /// ```
             pub fn save(&self, id: &str, args: &Args) -> Saving<'_> {
-                let saving = || -> Result<Saving<'_>, Error> {
-                    match id {
-                        #(#saves)*
-                        _ => Err(crate::call::not_a_file(id)),
-                    }
-                };
-                saving().unwrap_or_else(Saving::failed)
+                self.saving(id, args).unwrap_or_else(Saving::failed)
+            }
+
+            fn saving(&self, id: &str, args: &Args) -> Result<Saving<'_>, Error> {
+                match id {
+                    #(#saves)*
+                    _ => Err(crate::call::not_a_file(id)),
+                }
             }
         }
     }

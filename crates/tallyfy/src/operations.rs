@@ -2659,43 +2659,42 @@ let response = client.archive_asset()
     /// # Ok(()) }
     /// ```
     pub fn save(&self, id: &str, args: &Args) -> Saving<'_> {
-        let saving = || -> Result<Saving<'_>, Error> {
-            match id {
-                "get_file" => {
-                    let call = self.get_file();
-                    let call = match args
-                        .get::<::std::string::String>("get_file", "org_id")?
-                    {
-                        Some(value) => call.org_id(value),
-                        None => call,
-                    };
-                    let call = match args
-                        .get::<::std::string::String>("get_file", "file_id")?
-                    {
-                        Some(value) => call.file_id(value),
-                        None => call,
-                    };
-                    Ok(call.save())
-                }
-                "download_file" => {
-                    let call = self.download_file();
-                    let call = match args
-                        .get::<::std::string::String>("download_file", "org_id")?
-                    {
-                        Some(value) => call.org_id(value),
-                        None => call,
-                    };
-                    let call = match args
-                        .get::<::std::string::String>("download_file", "file_id")?
-                    {
-                        Some(value) => call.file_id(value),
-                        None => call,
-                    };
-                    Ok(call.save())
-                }
-                _ => Err(crate::call::not_a_file(id)),
+        self.saving(id, args).unwrap_or_else(Saving::failed)
+    }
+    fn saving(&self, id: &str, args: &Args) -> Result<Saving<'_>, Error> {
+        match id {
+            "get_file" => {
+                let call = self.get_file();
+                let call = match args.get::<::std::string::String>("get_file", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("get_file", "file_id")?
+                {
+                    Some(value) => call.file_id(value),
+                    None => call,
+                };
+                Ok(call.save())
             }
-        };
-        saving().unwrap_or_else(Saving::failed)
+            "download_file" => {
+                let call = self.download_file();
+                let call = match args
+                    .get::<::std::string::String>("download_file", "org_id")?
+                {
+                    Some(value) => call.org_id(value),
+                    None => call,
+                };
+                let call = match args
+                    .get::<::std::string::String>("download_file", "file_id")?
+                {
+                    Some(value) => call.file_id(value),
+                    None => call,
+                };
+                Ok(call.save())
+            }
+            _ => Err(crate::call::not_a_file(id)),
+        }
     }
 }
