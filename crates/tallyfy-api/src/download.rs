@@ -1,6 +1,7 @@
 //! Answers that are files: read as they arrive, never held whole in memory.
 
 use bytes::Bytes;
+use percent_encoding::percent_decode_str;
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 
 /// The content of a file an operation answers with (`download_file`, `get_file`), its
@@ -73,9 +74,9 @@ impl Download {
             .and_then(|(_, v)| {
                 let (charset, rest) = v.split_once('\'')?;
                 let (_, encoded) = rest.split_once('\'')?;
-                charset
-                    .eq_ignore_ascii_case("utf-8")
-                    .then(|| percent_decode(encoded))?
+                let utf8 = charset.eq_ignore_ascii_case("utf-8");
+                let decoded = percent_decode_str(encoded).decode_utf8().ok()?;
+                utf8.then(|| decoded.into_owned())
             });
         let plain = || {
             params
@@ -121,22 +122,4 @@ fn parameters(value: &str) -> Vec<(String, String)> {
         rest = tail;
     }
     params
-}
-
-/// `%XX` escapes decoded as UTF-8; `None` if they do not make UTF-8.
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }

@@ -137,7 +137,7 @@ pub async fn upload(session: &Session, upload: Upload, output: Output) -> Result
     if let Some(checklist) = process.checklist_id.clone() {
         form = form.checklist_id(checklist);
     }
-    let bar = progress_bar(output, "");
+    let bar = progress_bar(output, false);
     let shown = bar.clone();
     let uploaded = client
         .upload_file()
@@ -265,7 +265,7 @@ pub async fn download(
     download: Download,
     output: Output,
 ) -> Result<Report, Failure> {
-    let bar = progress_bar(output, &download.to);
+    let bar = progress_bar(output, download.to == "-");
     let shown = bar.clone();
     let progress = move |p: Progress| show(&shown, p);
     let args = Args::new()
@@ -336,8 +336,8 @@ fn show(bar: &ProgressBar, p: Progress) {
 
 /// Bytes and rate on a terminal; nothing when the output is JSON, piped or the file
 /// goes to standard output.
-fn progress_bar(output: Output, to: &str) -> ProgressBar {
-    if output != Output::Human || to == "-" || !std::io::stderr().is_terminal() {
+fn progress_bar(output: Output, to_stdout: bool) -> ProgressBar {
+    if output != Output::Human || to_stdout || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(0);
